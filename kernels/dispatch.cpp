@@ -1,0 +1,83 @@
+// Kernel sets: the scalar reference set (always present) and, as they are
+// added, per-ISA sets compiled in kernels/<isa>/ and offered only when
+// cpu_features() says this CPU and OS can run them.
+#include <cstdlib>
+#include <string>
+
+#include "kernels/cpu_features.h"
+#include "kernels/log.h"
+#include "kernels/quants.h"
+#include "kernels/ref.h"
+
+namespace glint::kernels {
+namespace ref {
+namespace {
+
+KernelSet make_scalar_set() {
+    KernelSet ks;
+    ks.isa = "scalar";
+    auto put = [&ks](TensorType t, QuantizeRowFn q, DequantizeRowFn dq, VecDotFn dot) {
+        const auto i = static_cast<uint32_t>(t);
+        ks.quantize_row[i] = q;
+        ks.dequantize_row[i] = dq;
+        ks.vec_dot[i] = dot;
+    };
+    put(TensorType::F32, quantize_row_f32, dequantize_row_f32, vec_dot_f32);
+    put(TensorType::F16, quantize_row_f16, dequantize_row_f16, vec_dot_f16);
+    put(TensorType::BF16, quantize_row_bf16, dequantize_row_bf16, vec_dot_bf16);
+    put(TensorType::Q4_0, quantize_row_q4_0, dequantize_row_q4_0, vec_dot_q4_0_q8_0);
+    put(TensorType::Q8_0, quantize_row_q8_0, dequantize_row_q8_0, vec_dot_q8_0_q8_0);
+    return ks;
+}
+
+}  // namespace
+
+const KernelSet& scalar_kernel_set() {
+    static const KernelSet ks = make_scalar_set();
+    return ks;
+}
+
+}  // namespace ref
+
+namespace {
+
+// Later ISA sets register here (declared in their folders), each behind its
+// cpu_features() check.
+std::vector<const KernelSet*> detect_sets() {
+    std::vector<const KernelSet*> sets{&ref::scalar_kernel_set()};
+    return sets;
+}
+
+const KernelSet& choose_active() {
+    const auto sets = available_kernel_sets();
+    const KernelSet* best = sets.back();
+    const char* env = std::getenv("GLINT_ISA");
+    if (!env || !*env) return *best;
+    if (const KernelSet* ks = find_kernel_set(env)) return *ks;
+    std::string have;
+    for (const KernelSet* ks : sets) have += std::string(have.empty() ? "" : ", ") + ks->isa;
+    log(LogLevel::Warn, std::string("GLINT_ISA=") + env +
+                            " is unknown or not supported on this CPU (available: " + have +
+                            "); using " + best->isa);
+    return *best;
+}
+
+}  // namespace
+
+std::vector<const KernelSet*> available_kernel_sets() {
+    static const std::vector<const KernelSet*> sets = detect_sets();
+    return sets;
+}
+
+const KernelSet* find_kernel_set(std::string_view isa) {
+    for (const KernelSet* ks : available_kernel_sets())
+        if (isa == ks->isa) return ks;
+    return nullptr;
+}
+
+const KernelSet& active_kernels() {
+    static const KernelSet& ks = choose_active();
+    return ks;
+}
+
+}  // namespace glint::kernels

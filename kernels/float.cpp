@@ -1,0 +1,56 @@
+// F32 / F16 / BF16 rows. Dots accumulate in double, as the reference engine's
+// scalar path does, so long rows lose nothing to summation order.
+#include <cstring>
+
+#include "kernels/fp16.h"
+#include "kernels/ref.h"
+
+namespace glint::kernels::ref {
+
+void quantize_row_f32(const float* x, void* y, int64_t n) {
+    std::memcpy(y, x, size_t(n) * sizeof(float));
+}
+void dequantize_row_f32(const void* x, float* y, int64_t n) {
+    std::memcpy(y, x, size_t(n) * sizeof(float));
+}
+float vec_dot_f32(int64_t n, const void* w, const void* a) {
+    const float* x = static_cast<const float*>(w);
+    const float* y = static_cast<const float*>(a);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += double(x[i]) * double(y[i]);
+    return float(sum);
+}
+
+void quantize_row_f16(const float* x, void* y, int64_t n) {
+    fp16_t* out = static_cast<fp16_t*>(y);
+    for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
+}
+void dequantize_row_f16(const void* x, float* y, int64_t n) {
+    const fp16_t* in = static_cast<const fp16_t*>(x);
+    for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_fp32(in[i]);
+}
+float vec_dot_f16(int64_t n, const void* w, const void* a) {
+    const fp16_t* x = static_cast<const fp16_t*>(w);
+    const fp16_t* y = static_cast<const fp16_t*>(a);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += double(fp16_to_fp32(x[i])) * double(fp16_to_fp32(y[i]));
+    return float(sum);
+}
+
+void quantize_row_bf16(const float* x, void* y, int64_t n) {
+    bf16_t* out = static_cast<bf16_t*>(y);
+    for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_bf16(x[i]);
+}
+void dequantize_row_bf16(const void* x, float* y, int64_t n) {
+    const bf16_t* in = static_cast<const bf16_t*>(x);
+    for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_fp32(in[i]);
+}
+float vec_dot_bf16(int64_t n, const void* w, const void* a) {
+    const bf16_t* x = static_cast<const bf16_t*>(w);
+    const bf16_t* y = static_cast<const bf16_t*>(a);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += double(bf16_to_fp32(x[i])) * double(bf16_to_fp32(y[i]));
+    return float(sum);
+}
+
+}  // namespace glint::kernels::ref

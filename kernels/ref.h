@@ -1,0 +1,51 @@
+// Internal: the per-format scalar reference kernels, with the KernelSet
+// signatures so the scalar set can point straight at them.
+#pragma once
+#include <cstdint>
+
+#include "kernels/quants.h"
+
+namespace glint::kernels::ref {
+
+// Round to nearest, ties to even (the default FP environment), as an int.
+int nearest_int(float x);
+
+void quantize_row_f32(const float* x, void* y, int64_t n);
+void dequantize_row_f32(const void* x, float* y, int64_t n);
+float vec_dot_f32(int64_t n, const void* w, const void* a);
+
+void quantize_row_f16(const float* x, void* y, int64_t n);
+void dequantize_row_f16(const void* x, float* y, int64_t n);
+float vec_dot_f16(int64_t n, const void* w, const void* a);
+
+void quantize_row_bf16(const float* x, void* y, int64_t n);
+void dequantize_row_bf16(const void* x, float* y, int64_t n);
+float vec_dot_bf16(int64_t n, const void* w, const void* a);
+
+void quantize_row_q4_0(const float* x, void* y, int64_t n);
+void dequantize_row_q4_0(const void* x, float* y, int64_t n);
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
+
+void quantize_row_q8_0(const float* x, void* y, int64_t n);
+void dequantize_row_q8_0(const void* x, float* y, int64_t n);
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
+
+void quantize_row_q4_K(const float* x, void* y, int64_t n);
+void dequantize_row_q4_K(const void* x, float* y, int64_t n);
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
+
+void quantize_row_q5_K(const float* x, void* y, int64_t n);
+void dequantize_row_q5_K(const void* x, float* y, int64_t n);
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
+
+void quantize_row_q6_K(const float* x, void* y, int64_t n);
+void dequantize_row_q6_K(const void* x, float* y, int64_t n);
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+
+void quantize_row_q8_K(const float* x, void* y, int64_t n);
+void dequantize_row_q8_K(const void* x, float* y, int64_t n);
+
+// The "scalar" kernel set, filled from the functions above.
+const KernelSet& scalar_kernel_set();
+
+}  // namespace glint::kernels::ref
