@@ -1,0 +1,219 @@
+#include "engine/context.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "engine/matmul.h"
+#include "engine/ops.h"
+#include "kernels/fp16.h"
+#include "kernels/quants.h"
+
+namespace glint {
+
+Context::Context(const Model& model, const ContextParams& params) : model_(model), params_(params) {
+    const HParams& hp = model.hparams();
+    if (params_.n_ctx < 0 || params_.n_batch < 0 || params_.n_threads < 0 || params_.n_seq_max < 1)
+        throw Error(ErrorCode::InvalidArgument, "context: sizes and thread count must not be negative");
+    if (params_.n_ctx == 0) params_.n_ctx = std::min(hp.n_ctx_train, 4096);
+    if (params_.n_batch == 0) params_.n_batch = 512;
+    params_.n_batch = std::min(params_.n_batch, params_.n_ctx * params_.n_seq_max);
+    if (params_.n_threads == 0) params_.n_threads = std::max(1, omp_get_num_procs());
+    ks_ = params_.isa.empty() ? &kernels::active_kernels() : kernels::find_kernel_set(params_.isa);
+    if (!ks_) throw Error(ErrorCode::Unsupported, "kernel set '" + params_.isa + "' is not available on this CPU");
+
+    KvCacheParams kp;
+    kp.n_layer = hp.n_layer;
+    kp.n_embd_kv = hp.n_embd_kv();
+    kp.head_dim = hp.head_dim;
+    kp.n_ctx = params_.n_ctx;
+    kp.n_seq_max = params_.n_seq_max;
+    kp.block_size = params_.kv_block_size;
+    kp.n_blocks = params_.n_kv_blocks;
+    kp.type = params_.kv_type;
+    kv_ = KvCache(kp);
+
+    const size_t B = size_t(params_.n_batch), Q = size_t(hp.n_head) * size_t(hp.head_dim);
+    x_.resize(B * size_t(hp.n_embd));
+    xn_.resize(B * size_t(hp.n_embd));
+    q_.resize(B * Q);
+    k_.resize(B * size_t(hp.n_embd_kv()));
+    v_.resize(B * size_t(hp.n_embd_kv()));
+    att_.resize(B * Q);
+    gate_.resize(B * size_t(hp.n_ff));
+    up_.resize(B * size_t(hp.n_ff));
+    out_rows_.resize(B * size_t(hp.n_embd));
+    scores_.resize(size_t(params_.n_threads) * (size_t(params_.n_ctx) + 2 * size_t(hp.head_dim) + 64));
+    size_t act = 0;
+    for (const LayerWeights& L : model.layers())
+        for (const Weight* w : {&L.wq, &L.wo, &L.w_gate, &L.w_down})
+            act = std::max(act, matmul_scratch_bytes(w->type, w->cols, params_.n_batch));
+    act = std::max(act, matmul_scratch_bytes(model.output().type, model.output().cols, params_.n_batch));
+    act_.resize(act);
+    logits_.resize(size_t(hp.n_vocab));
+}
+
+const float* Context::logits(int32_t i) const {
+    if (i < 0 || i >= n_out_)
+        throw Error(ErrorCode::InvalidArgument, "logits index " + std::to_string(i) + " out of range (" +
+                                                    std::to_string(n_out_) + " rows from the last decode)");
+    return logits_.data() + size_t(i) * size_t(model_.hparams().n_vocab);
+}
+
+void Context::decode(const std::vector<BatchToken>& batch) {
+    const HParams& hp = model_.hparams();
+    if (batch.empty()) throw Error(ErrorCode::InvalidArgument, "decode: empty batch");
+    std::map<int32_t, int32_t> next;  // seq -> next expected position
+    int32_t n_out = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        const BatchToken& t = batch[i];
+        if (t.token < 0 || t.token >= hp.n_vocab)
+            throw Error(ErrorCode::InvalidArgument, "decode: token id " + std::to_string(t.token) +
+                                                        " out of range (vocabulary has " +
+                                                        std::to_string(hp.n_vocab) + ")");
+        if (!kv_.seq_valid(t.seq))
+            throw Error(ErrorCode::InvalidArgument, "decode: sequence id " + std::to_string(t.seq) +
+                                                        " out of range (context has " +
+                                                        std::to_string(params_.n_seq_max) + " sequences)");
+        auto it = next.find(t.seq);
+        const int32_t want = it == next.end() ? kv_.seq_len(t.seq) : it->second;
+        if (t.pos != want)
+            throw Error(ErrorCode::InvalidArgument, "decode: sequence " + std::to_string(t.seq) +
+                                                        " expects position " + std::to_string(want) +
+                                                        ", got " + std::to_string(t.pos));
+        next[t.seq] = want + 1;
+        n_out += t.logits ? 1 : 0;
+    }
+    std::vector<std::pair<int32_t, int32_t>> grow;
+    for (const auto& [seq, end] : next) grow.emplace_back(seq, end - kv_.seq_len(seq));
+    kv_.reserve(grow);  // throws, changing nothing, when the cache or a context is full
+
+    if (logits_.size() < size_t(n_out) * size_t(hp.n_vocab)) logits_.resize(size_t(n_out) * size_t(hp.n_vocab));
+    n_out_ = 0;
+    for (size_t i = 0; i < batch.size(); i += size_t(params_.n_batch)) {
+        const int32_t n = int32_t(std::min(batch.size() - i, size_t(params_.n_batch)));
+        forward(batch.data() + i, n);
+    }
+    for (const auto& [seq, n] : grow) kv_.advance(seq, n);
+}
+
+// Converts one K or V row (n_embd_kv floats) to the cache type.
+static void store_row(const kernels::KernelSet& ks, TensorType type, const float* src, uint8_t* dst, int64_t n) {
+    if (type == TensorType::F32) {
+        std::memcpy(dst, src, size_t(n) * sizeof(float));
+        return;
+    }
+    ks.quantize_row[static_cast<uint32_t>(type)](src, dst, n);
+}
+
+void Context::forward(const BatchToken* toks, int32_t n) {
+    const HParams& hp = model_.hparams();
+    const int nt = params_.n_threads;
+    const int64_t E = hp.n_embd, Q = int64_t(hp.n_head) * hp.head_dim, KV = hp.n_embd_kv(), F = hp.n_ff;
+    const float* rope_ff = model_.rope_freq_factors().empty() ? nullptr : model_.rope_freq_factors().data();
+
+    // x[t] = embedding of token t
+    for (int32_t t = 0; t < n; ++t) ops::dequantize_row(model_.tok_embd(), toks[t].token, x_.data() + t * E);
+
+    for (int32_t il = 0; il < hp.n_layer; ++il) {
+        const LayerWeights& L = model_.layers()[size_t(il)];
+        const float* attn_norm = reinterpret_cast<const float*>(L.attn_norm.data);
+        for (int32_t t = 0; t < n; ++t) ops::rms_norm(x_.data() + t * E, attn_norm, xn_.data() + t * E, E, hp.rms_eps);
+
+        matmul(L.wq, xn_.data(), n, q_.data(), act_, *ks_, nt);  // [n][Q]
+        matmul(L.wk, xn_.data(), n, k_.data(), act_, *ks_, nt);  // [n][KV]
+        matmul(L.wv, xn_.data(), n, v_.data(), act_, *ks_, nt);  // [n][KV]
+        for (int32_t t = 0; t < n; ++t) {
+            if (L.bq) ops::add(q_.data() + t * Q, reinterpret_cast<const float*>(L.bq.data), Q);
+            if (L.bk) ops::add(k_.data() + t * KV, reinterpret_cast<const float*>(L.bk.data), KV);
+            if (L.bv) ops::add(v_.data() + t * KV, reinterpret_cast<const float*>(L.bv.data), KV);
+            ops::rope(q_.data() + t * Q, hp.n_head, hp.head_dim, hp.n_rot, toks[t].pos, hp.rope_base,
+                      hp.rope_freq_scale, rope_ff, hp.rope_style);
+            ops::rope(k_.data() + t * KV, hp.n_head_kv, hp.head_dim, hp.n_rot, toks[t].pos, hp.rope_base,
+                      hp.rope_freq_scale, rope_ff, hp.rope_style);
+            store_row(*ks_, kv_.type(), k_.data() + t * KV, kv_.k_row(il, toks[t].seq, toks[t].pos), KV);
+            store_row(*ks_, kv_.type(), v_.data() + t * KV, kv_.v_row(il, toks[t].seq, toks[t].pos), KV);
+        }
+        attention(il, toks, n);  // att_[n][Q]
+
+        matmul(L.wo, att_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
+        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += xn_[size_t(i)];
+
+        const float* ffn_norm = reinterpret_cast<const float*>(L.ffn_norm.data);
+        for (int32_t t = 0; t < n; ++t) ops::rms_norm(x_.data() + t * E, ffn_norm, xn_.data() + t * E, E, hp.rms_eps);
+        matmul(L.w_gate, xn_.data(), n, gate_.data(), act_, *ks_, nt);  // [n][F]
+        matmul(L.w_up, xn_.data(), n, up_.data(), act_, *ks_, nt);      // [n][F]
+        ops::swiglu(gate_.data(), up_.data(), n * F);
+        matmul(L.w_down, gate_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
+        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += xn_[size_t(i)];
+    }
+
+    // Output head only for the rows that asked for logits.
+    const float* out_norm = reinterpret_cast<const float*>(model_.output_norm().data);
+    int32_t n_want = 0;
+    for (int32_t t = 0; t < n; ++t)
+        if (toks[t].logits)
+            ops::rms_norm(x_.data() + t * E, out_norm, out_rows_.data() + (n_want++) * E, E, hp.rms_eps);
+    if (n_want > 0) {
+        matmul(model_.output(), out_rows_.data(), n_want, logits_.data() + size_t(n_out_) * size_t(hp.n_vocab),
+               act_, *ks_, nt);
+        n_out_ += n_want;
+    }
+}
+
+// Causal attention of each batch token over its own sequence's cached
+// positions 0..pos. Q is converted to the cache's dot type and the weights to
+// F16 before the V sum when the cache is F16, as the reference engine does.
+void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
+    const HParams& hp = model_.hparams();
+    const int32_t hd = hp.head_dim, n_head = hp.n_head, group = hp.n_head / hp.n_head_kv;
+    const int64_t Q = int64_t(n_head) * hd;
+    const float scale = 1.0f / std::sqrt(float(hd));
+    const TensorType kt = kv_.type();
+    const kernels::KernelSet& ks = *ks_;
+    const TensorType qt = kernels::vec_dot_type(kt);
+    kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(kt)];
+    kernels::QuantizeRowFn quant_q = ks.quantize_row[static_cast<uint32_t>(qt)];
+    kernels::DequantizeRowFn deq_v = ks.dequantize_row[static_cast<uint32_t>(kt)];
+    const size_t per_thread = scores_.size() / size_t(params_.n_threads);
+
+#pragma omp parallel num_threads(params_.n_threads)
+    {
+        float* scores = scores_.data() + size_t(omp_get_thread_num()) * per_thread;
+        float* vrow = scores + params_.n_ctx;           // [hd]
+        uint8_t* qconv = reinterpret_cast<uint8_t*>(vrow + hd);  // [hd] in qt (<= 4 bytes/elem)
+#pragma omp for schedule(dynamic)
+        for (int64_t job = 0; job < int64_t(n) * n_head; ++job) {
+            const int32_t t = int32_t(job / n_head), h = int32_t(job % n_head), g = h / group;
+            const int32_t seq = toks[t].seq, pos = toks[t].pos;
+            const float* q = q_.data() + t * Q + int64_t(h) * hd;
+            const uint8_t* qa = reinterpret_cast<const uint8_t*>(q);
+            if (qt != TensorType::F32) {
+                quant_q(q, qconv, hd);
+                qa = qconv;
+            }
+            const size_t head_off = row_bytes(kt, int64_t(g) * hd);
+            for (int32_t j = 0; j <= pos; ++j) scores[j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa) * scale;
+            ops::softmax(scores, pos + 1);
+            float* out = att_.data() + t * Q + int64_t(h) * hd;
+            std::fill(out, out + hd, 0.0f);
+            for (int32_t j = 0; j <= pos; ++j) {
+                const uint8_t* vr = kv_.v_row(il, seq, j) + head_off;
+                float p = scores[j];
+                if (kt == TensorType::F32) {
+                    const float* vf = reinterpret_cast<const float*>(vr);
+                    for (int32_t d = 0; d < hd; ++d) out[d] += p * vf[d];
+                } else {
+                    if (kt == TensorType::F16) p = kernels::fp16_to_fp32(kernels::fp32_to_fp16(p));
+                    deq_v(vr, vrow, hd);
+                    for (int32_t d = 0; d < hd; ++d) out[d] += p * vrow[d];
+                }
+            }
+        }
+    }
+}
+
+}  // namespace glint

@@ -1,0 +1,21 @@
+// The seam where matrix products leave the forward pass: today the CPU kernel
+// set the Context picked (kernels/quants.h); the Vulkan backend plugs in per layer.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "engine/model.h"
+#include "kernels/quants.h"
+
+namespace glint {
+
+// y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tok; x is [n_tok][W.cols] floats,
+// y is [n_tok][W.rows]. Activations are quantized once to W's partner type
+// into `act` (grown only when too small). Threads: OpenMP, n_threads.
+void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& act,
+            const kernels::KernelSet& ks, int n_threads);
+
+// Bytes of `act` scratch that matmul needs for n_tok rows of n columns of W's type.
+size_t matmul_scratch_bytes(TensorType weight_type, int64_t cols, int64_t n_tok);
+
+}  // namespace glint

@@ -1,0 +1,184 @@
+#include "engine/model.h"
+
+#include <cmath>
+
+#include "kernels/quants.h"
+
+namespace glint {
+namespace {
+
+Error model_error(ErrorCode code, const gguf::File& f, const std::string& msg) {
+    return Error(code, f.path() + ": " + msg);
+}
+
+std::string shape_str(int64_t a, int64_t b) {
+    return "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
+}
+
+bool kernel_supported(TensorType t) {
+    switch (t) {
+        case TensorType::F32: case TensorType::F16: case TensorType::BF16:
+        case TensorType::Q4_0: case TensorType::Q8_0:
+        case TensorType::Q4_K: case TensorType::Q5_K: case TensorType::Q6_K:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Looks up a tensor and checks its shape (ne[0] = cols, ne[1] = rows) and type.
+// `required` false returns an empty Weight when the tensor is absent.
+Weight take(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows,
+            bool required, bool f32_only) {
+    const gguf::TensorInfo* t = f.find_tensor(name);
+    if (!t) {
+        if (required)
+            throw model_error(ErrorCode::InvalidFile, f, "required tensor '" + name + "' is missing");
+        return {};
+    }
+    const int64_t want_rows = rows;
+    bool ok = t->ne[0] == cols && (t->n_dims == 1 ? want_rows == 1 : t->ne[1] == want_rows) &&
+              t->ne[2] == 1 && t->ne[3] == 1;
+    if (!ok)
+        throw model_error(ErrorCode::InvalidFile, f,
+                          "tensor '" + name + "' has shape " + shape_str(t->ne[0], t->ne[1]) +
+                              ", expected " + shape_str(cols, rows));
+    if (f32_only ? t->type != TensorType::F32 : !kernel_supported(t->type))
+        throw model_error(ErrorCode::Unsupported, f,
+                          "tensor '" + name + "' has type " + std::string(type_name(t->type)) +
+                              (f32_only ? ", expected F32"
+                                        : ", which glint cannot compute with (supported: F32, F16, "
+                                          "BF16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K)"));
+    Weight w;
+    w.name = t->name;
+    w.type = t->type;
+    w.cols = t->ne[0];
+    w.rows = t->n_dims == 1 ? 1 : t->ne[1];
+    w.data = t->data;
+    w.row_stride = row_bytes(t->type, w.cols);
+    return w;
+}
+
+template <class T>
+T positive(const gguf::File& f, const std::string& key, T v) {
+    if (v <= 0)
+        throw model_error(ErrorCode::InvalidFile, f,
+                          "metadata '" + key + "' must be positive, got " + std::to_string(v));
+    return v;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& path, const ModelParams&) {
+    std::unique_ptr<Model> m(new Model(gguf::File::open(path)));
+    const gguf::File& f = m->file_;
+    HParams& hp = m->hp_;
+
+    hp.arch_name = f.get<std::string>("general.architecture");
+    if (hp.arch_name == "llama") {
+        hp.arch = Arch::Llama;
+        hp.rope_style = RopeStyle::Adjacent;
+    } else if (hp.arch_name == "qwen2") {
+        hp.arch = Arch::Qwen2;
+        hp.rope_style = RopeStyle::NeoX;
+    } else {
+        throw model_error(ErrorCode::Unsupported, f,
+                          "unknown architecture '" + hp.arch_name + "' (supported: llama, qwen2)");
+    }
+    const std::string a = hp.arch_name + ".";
+    hp.n_embd = positive(f, a + "embedding_length", f.get<int32_t>(a + "embedding_length"));
+    hp.n_layer = positive(f, a + "block_count", f.get<int32_t>(a + "block_count"));
+    hp.n_ff = positive(f, a + "feed_forward_length", f.get<int32_t>(a + "feed_forward_length"));
+    hp.n_head = positive(f, a + "attention.head_count", f.get<int32_t>(a + "attention.head_count"));
+    hp.n_head_kv = positive(f, a + "attention.head_count_kv",
+                            f.get_or<int32_t>(a + "attention.head_count_kv", hp.n_head));
+    hp.n_ctx_train = positive(f, a + "context_length", f.get_or<int32_t>(a + "context_length", 2048));
+    if (hp.n_embd % hp.n_head != 0)
+        throw model_error(ErrorCode::InvalidFile, f, "embedding_length " + std::to_string(hp.n_embd) +
+                                                         " is not a multiple of head_count " +
+                                                         std::to_string(hp.n_head));
+    if (hp.n_head % hp.n_head_kv != 0)
+        throw model_error(ErrorCode::InvalidFile, f, "head_count " + std::to_string(hp.n_head) +
+                                                         " is not a multiple of head_count_kv " +
+                                                         std::to_string(hp.n_head_kv));
+    hp.head_dim = positive(f, a + "attention.key_length",
+                           f.get_or<int32_t>(a + "attention.key_length", hp.n_embd / hp.n_head));
+    int32_t v_len = f.get_or<int32_t>(a + "attention.value_length", hp.head_dim);
+    if (v_len != hp.head_dim)
+        throw model_error(ErrorCode::Unsupported, f, "attention.value_length != key_length is not supported");
+    hp.n_rot = positive(f, a + "rope.dimension_count", f.get_or<int32_t>(a + "rope.dimension_count", hp.head_dim));
+    if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
+        throw model_error(ErrorCode::InvalidFile, f, "rope.dimension_count " + std::to_string(hp.n_rot) +
+                                                         " must be even and at most the head size " +
+                                                         std::to_string(hp.head_dim));
+    hp.rope_base = f.get_or<float>(a + "rope.freq_base", 10000.0f);
+    hp.rms_eps = f.get_or<float>(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+    if (!(hp.rope_base > 0) || !(hp.rms_eps > 0) || !std::isfinite(hp.rope_base))
+        throw model_error(ErrorCode::InvalidFile, f, "rope.freq_base and layer_norm_rms_epsilon must be positive");
+    const std::string scaling = f.get_or<std::string>(a + "rope.scaling.type", "none");
+    if (scaling == "linear") {
+        float factor = f.get_or<float>(a + "rope.scaling.factor", 1.0f);
+        if (!(factor > 0) || !std::isfinite(factor))
+            throw model_error(ErrorCode::InvalidFile, f, "rope.scaling.factor must be positive");
+        hp.rope_freq_scale = 1.0f / factor;
+    } else if (scaling != "none") {
+        throw model_error(ErrorCode::Unsupported, f, "rope scaling type '" + scaling + "' is not supported");
+    }
+
+    m->tokenizer_.emplace(Tokenizer::from_gguf(f));
+
+    const gguf::TensorInfo* emb = f.find_tensor("token_embd.weight");
+    if (!emb) throw model_error(ErrorCode::InvalidFile, f, "required tensor 'token_embd.weight' is missing");
+    hp.n_vocab = int32_t(emb->ne[1]);
+    if (hp.n_vocab != m->tokenizer_->n_vocab())
+        throw model_error(ErrorCode::InvalidFile, f,
+                          "token_embd.weight has " + std::to_string(hp.n_vocab) +
+                              " rows but the tokenizer has " + std::to_string(m->tokenizer_->n_vocab()) +
+                              " tokens");
+
+    const int64_t E = hp.n_embd, Q = int64_t(hp.n_head) * hp.head_dim, KV = hp.n_embd_kv();
+    m->tok_embd_ = take(f, "token_embd.weight", E, hp.n_vocab, true, false);
+    m->output_norm_ = take(f, "output_norm.weight", E, 1, true, true);
+    m->output_ = take(f, "output.weight", E, hp.n_vocab, false, false);
+    if (!m->output_) m->output_ = m->tok_embd_;  // tied embeddings
+
+    const bool biases = hp.arch == Arch::Qwen2;
+    m->layers_.resize(size_t(hp.n_layer));
+    for (int32_t il = 0; il < hp.n_layer; ++il) {
+        const std::string p = "blk." + std::to_string(il) + ".";
+        LayerWeights& L = m->layers_[size_t(il)];
+        L.attn_norm = take(f, p + "attn_norm.weight", E, 1, true, true);
+        L.wq = take(f, p + "attn_q.weight", E, Q, true, false);
+        L.wk = take(f, p + "attn_k.weight", E, KV, true, false);
+        L.wv = take(f, p + "attn_v.weight", E, KV, true, false);
+        L.wo = take(f, p + "attn_output.weight", Q, E, true, false);
+        L.bq = take(f, p + "attn_q.bias", Q, 1, biases, true);
+        L.bk = take(f, p + "attn_k.bias", KV, 1, biases, true);
+        L.bv = take(f, p + "attn_v.bias", KV, 1, biases, true);
+        L.ffn_norm = take(f, p + "ffn_norm.weight", E, 1, true, true);
+        L.w_gate = take(f, p + "ffn_gate.weight", E, hp.n_ff, true, false);
+        L.w_up = take(f, p + "ffn_up.weight", E, hp.n_ff, true, false);
+        L.w_down = take(f, p + "ffn_down.weight", hp.n_ff, E, true, false);
+    }
+
+    if (Weight rf = take(f, "rope_freqs.weight", hp.n_rot / 2, 1, false, true)) {
+        const float* p = reinterpret_cast<const float*>(rf.data);
+        m->rope_freqs_.assign(p, p + hp.n_rot / 2);
+    }
+    return m;
+}
+
+std::string Model::description() const {
+    return hp_.arch_name + ", " + std::to_string(hp_.n_layer) + " layers, n_embd " +
+           std::to_string(hp_.n_embd) + ", " + std::to_string(hp_.n_head) + " heads (" +
+           std::to_string(hp_.n_head_kv) + " KV), n_ff " + std::to_string(hp_.n_ff) + ", vocab " +
+           std::to_string(hp_.n_vocab) + ", weights " + std::string(type_name(layers_.front().wq.type));
+}
+
+uint64_t Model::weight_bytes() const {
+    uint64_t total = 0;
+    for (const auto& t : file_.tensors()) total += t.n_bytes;
+    return total;
+}
+
+}  // namespace glint

@@ -1,0 +1,98 @@
+// The immutable model: hyper-parameters read from GGUF metadata, weight views
+// into the memory-mapped file (nothing copied), and the tokenizer. One Model is
+// shared read-only by any number of Contexts.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace glint {
+
+enum class Arch { Llama, Qwen2 };
+enum class RopeStyle {
+    Adjacent,  // rotate (x[2i], x[2i+1]): llama
+    NeoX,      // rotate (x[i], x[i + n_rot/2]): qwen2
+};
+
+struct HParams {
+    Arch arch = Arch::Llama;
+    std::string arch_name;
+    int32_t n_vocab = 0;
+    int32_t n_ctx_train = 0;
+    int32_t n_embd = 0;
+    int32_t n_layer = 0;
+    int32_t n_head = 0;
+    int32_t n_head_kv = 0;
+    int32_t head_dim = 0;  // per head, for Q, K and V
+    int32_t n_ff = 0;
+    int32_t n_rot = 0;     // leading dims of each head that RoPE rotates
+    float rope_base = 10000.0f;
+    float rope_freq_scale = 1.0f;  // 1/factor for linear RoPE scaling
+    float rms_eps = 1e-5f;
+    RopeStyle rope_style = RopeStyle::Adjacent;
+
+    int32_t n_embd_kv() const { return n_head_kv * head_dim; }
+};
+
+// A 2-D weight as stored: `rows` output features, each a row of `cols` inputs in
+// the file's type. Views the mapping.
+struct Weight {
+    std::string_view name;
+    TensorType type = TensorType::F32;
+    int64_t cols = 0;  // ne[0]
+    int64_t rows = 0;  // ne[1]
+    const uint8_t* data = nullptr;
+    size_t row_stride = 0;  // bytes per row
+
+    explicit operator bool() const { return data != nullptr; }
+    const uint8_t* row(int64_t r) const { return data + size_t(r) * row_stride; }
+};
+
+struct LayerWeights {
+    Weight attn_norm;              // [n_embd] F32
+    Weight wq, wk, wv, wo;         // [n_embd -> n_head*hd], [n_embd -> n_embd_kv] x2, [n_head*hd -> n_embd]
+    Weight bq, bk, bv;             // qwen2 only: [n_head*hd], [n_embd_kv] x2
+    Weight ffn_norm;               // [n_embd]
+    Weight w_gate, w_up, w_down;   // [n_embd -> n_ff] x2, [n_ff -> n_embd]
+};
+
+struct ModelParams {
+    bool use_mmap = true;  // reserved: the reader always maps today
+};
+
+class Model {
+public:
+    // Loads and validates the model; throws glint::Error naming the problem
+    // (unknown architecture, missing tensor, wrong shape, unsupported type).
+    static std::unique_ptr<Model> load(const std::string& path, const ModelParams& params = {});
+
+    const HParams& hparams() const { return hp_; }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+    const gguf::File& file() const { return file_; }
+
+    const Weight& tok_embd() const { return tok_embd_; }
+    const Weight& output_norm() const { return output_norm_; }
+    const Weight& output() const { return output_; }  // tok_embd when tied
+    const std::vector<LayerWeights>& layers() const { return layers_; }
+    // Llama-3 style per-dimension RoPE divisors, n_rot/2 of them; empty if absent.
+    const std::vector<float>& rope_freq_factors() const { return rope_freqs_; }
+
+    std::string description() const;  // "llama 5 layers, 64 embd, F32" style
+    uint64_t weight_bytes() const;     // bytes of all tensor data
+
+private:
+    explicit Model(gguf::File f) : file_(std::move(f)) {}
+    gguf::File file_;
+    HParams hp_;
+    std::optional<Tokenizer> tokenizer_;
+    Weight tok_embd_, output_norm_, output_;
+    std::vector<LayerWeights> layers_;
+    std::vector<float> rope_freqs_;
+};
+
+}  // namespace glint
