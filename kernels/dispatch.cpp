@@ -27,6 +27,10 @@ KernelSet make_scalar_set() {
     put(TensorType::BF16, quantize_row_bf16, dequantize_row_bf16, vec_dot_bf16);
     put(TensorType::Q4_0, quantize_row_q4_0, dequantize_row_q4_0, vec_dot_q4_0_q8_0);
     put(TensorType::Q8_0, quantize_row_q8_0, dequantize_row_q8_0, vec_dot_q8_0_q8_0);
+    put(TensorType::Q4_K, quantize_row_q4_K, dequantize_row_q4_K, vec_dot_q4_K_q8_K);
+    put(TensorType::Q5_K, quantize_row_q5_K, dequantize_row_q5_K, vec_dot_q5_K_q8_K);
+    put(TensorType::Q6_K, quantize_row_q6_K, dequantize_row_q6_K, vec_dot_q6_K_q8_K);
+    put(TensorType::Q8_K, quantize_row_q8_K, dequantize_row_q8_K, nullptr);  // activation only
     return ks;
 }
 

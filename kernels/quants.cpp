@@ -10,8 +10,8 @@ namespace glint::kernels {
 
 namespace ref {
 int nearest_int(float x) {
-    // Callers keep |x| well inside int range; lrintf rounds ties to even.
-    return int(std::lrintf(x));
+    // lrintf rounds ties to even; the clamp keeps NaN/huge inputs defined.
+    return int(std::lrintf(std::fmin(std::fmax(x, -1e9f), 1e9f)));
 }
 }  // namespace ref
 

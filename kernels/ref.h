@@ -10,6 +10,14 @@ namespace glint::kernels::ref {
 // Round to nearest, ties to even (the default FP environment), as an int.
 int nearest_int(float x);
 
+// K-quant sub-block fits (k_fit.cpp). Both search a small grid of candidate
+// scales around the range-filling one and keep the least-squares best.
+// fit_scale_min: x ~ scale*q - min with q in [0,nmax], scale >= 0, min >= 0.
+float fit_scale_min(const float* x, int n, int nmax, float* min);
+// fit_scale_sym: x ~ scale*q with q in [-nmax, nmax-1]; the sign of scale is
+// chosen so the largest-magnitude element can use the extra level -nmax.
+float fit_scale_sym(const float* x, int n, int nmax);
+
 void quantize_row_f32(const float* x, void* y, int64_t n);
 void dequantize_row_f32(const void* x, float* y, int64_t n);
 float vec_dot_f32(int64_t n, const void* w, const void* a);

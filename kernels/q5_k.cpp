@@ -1,0 +1,102 @@
+// Q5_K: as Q4_K with a fifth bit per element kept in qh.
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/blocks.h"
+#include "kernels/ref.h"
+
+namespace glint::kernels::ref {
+
+void quantize_row_q5_K(const float* x, void* y, int64_t n) {
+    block_q5_K* out = static_cast<block_q5_K*>(y);
+    for (int64_t b = 0; b < n / QK_K; ++b, x += QK_K) {
+        float scales[8], mins[8];
+        float max_scale = 0.0f, max_min = 0.0f;
+        for (int j = 0; j < 8; ++j) {
+            scales[j] = fit_scale_min(x + 32 * j, 32, 31, &mins[j]);
+            max_scale = std::max(max_scale, scales[j]);
+            max_min = std::max(max_min, mins[j]);
+        }
+        const float inv_s = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+        const float inv_m = max_min > 0 ? 63.0f / max_min : 0.0f;
+        uint8_t ls[8], lm[8];
+        for (int j = 0; j < 8; ++j) {
+            ls[j] = uint8_t(std::min(63, nearest_int(inv_s * scales[j])));
+            lm[j] = uint8_t(std::min(63, nearest_int(inv_m * mins[j])));
+        }
+        block_q5_K& blk = out[b];
+        pack_scales_mins_k4(ls, lm, blk.scales);
+        blk.d = fp32_to_fp16(max_scale / 63.0f);
+        blk.dmin = fp32_to_fp16(max_min / 63.0f);
+        const float d = fp16_to_fp32(blk.d), dmin = fp16_to_fp32(blk.dmin);
+        uint8_t q[QK_K];
+        for (int j = 0; j < 8; ++j) {
+            const float dj = d * ls[j], mj = dmin * lm[j];
+            for (int i = 0; i < 32; ++i) {
+                const float v = dj > 0 ? (x[32 * j + i] + mj) / dj : 0.0f;
+                q[32 * j + i] = uint8_t(std::clamp(nearest_int(v), 0, 31));
+            }
+        }
+        std::fill(std::begin(blk.qh), std::end(blk.qh), uint8_t(0));
+        for (int c = 0; c < 4; ++c) {
+            for (int l = 0; l < 32; ++l) {
+                const uint8_t a = q[64 * c + l], b2 = q[64 * c + 32 + l];
+                blk.qs[32 * c + l] = uint8_t((a & 0xF) | ((b2 & 0xF) << 4));
+                blk.qh[l] |= uint8_t(((a >> 4) << (2 * c)) | ((b2 >> 4) << (2 * c + 1)));
+            }
+        }
+    }
+}
+
+void dequantize_row_q5_K(const void* x, float* y, int64_t n) {
+    const block_q5_K* in = static_cast<const block_q5_K*>(x);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const float d = fp16_to_fp32(in[b].d), dmin = fp16_to_fp32(in[b].dmin);
+        const uint8_t* qs = in[b].qs;
+        const uint8_t* qh = in[b].qh;
+        for (int c = 0; c < 4; ++c, qs += 32) {
+            uint8_t sc, m;
+            unpack_scale_min_k4(2 * c, in[b].scales, sc, m);
+            const float d1 = d * sc, m1 = dmin * m;
+            unpack_scale_min_k4(2 * c + 1, in[b].scales, sc, m);
+            const float d2 = d * sc, m2 = dmin * m;
+            const uint8_t u1 = uint8_t(1u << (2 * c)), u2 = uint8_t(2u << (2 * c));
+            for (int l = 0; l < 32; ++l)
+                *y++ = d1 * float((qs[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; ++l)
+                *y++ = d2 * float((qs[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+        }
+    }
+}
+
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
+    const block_q5_K* x = static_cast<const block_q5_K*>(w);
+    const block_q8_K* y = static_cast<const block_q8_K*>(a);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        int32_t sumi = 0, summ = 0;
+        const uint8_t* qs = x[b].qs;
+        const uint8_t* qh = x[b].qh;
+        const int8_t* q8 = y[b].qs;
+        for (int c = 0; c < 4; ++c, qs += 32, q8 += 64) {
+            uint8_t sc0, m0, sc1, m1;
+            unpack_scale_min_k4(2 * c, x[b].scales, sc0, m0);
+            unpack_scale_min_k4(2 * c + 1, x[b].scales, sc1, m1);
+            int32_t lo = 0, hi = 0;
+            for (int l = 0; l < 32; ++l) {
+                const int ql = (qs[l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4);
+                const int qh2 = (qs[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4);
+                lo += ql * int32_t(q8[l]);
+                hi += qh2 * int32_t(q8[32 + l]);
+            }
+            sumi += sc0 * lo + sc1 * hi;
+            summ += m0 * (y[b].bsums[4 * c] + y[b].bsums[4 * c + 1]) +
+                    m1 * (y[b].bsums[4 * c + 2] + y[b].bsums[4 * c + 3]);
+        }
+        sum += fp16_to_fp32(x[b].d) * y[b].d * float(sumi) -
+               fp16_to_fp32(x[b].dmin) * y[b].d * float(summ);
+    }
+    return sum;
+}
+
+}  // namespace glint::kernels::ref
