@@ -57,6 +57,9 @@ struct Value {
     std::string to_display(size_t max_array = 8) const;  // for inspect / messages
 };
 
+// Structural equality: same type, element type and values (floats bitwise).
+bool operator==(const Value& a, const Value& b);
+
 struct KeyValue {
     std::string_view key;
     Value value;
