@@ -52,21 +52,20 @@ std::vector<const KernelSet*> detect_sets() {
     return sets;
 }
 
-const KernelSet& choose_active() {
+}  // namespace
+
+const KernelSet& select_kernel_set(const char* isa) {
     const auto sets = available_kernel_sets();
     const KernelSet* best = sets.back();
-    const char* env = std::getenv("GLINT_ISA");
-    if (!env || !*env) return *best;
-    if (const KernelSet* ks = find_kernel_set(env)) return *ks;
+    if (!isa || !*isa) return *best;
+    if (const KernelSet* ks = find_kernel_set(isa)) return *ks;
     std::string have;
     for (const KernelSet* ks : sets) have += std::string(have.empty() ? "" : ", ") + ks->isa;
-    log(LogLevel::Warn, std::string("GLINT_ISA=") + env +
+    log(LogLevel::Warn, std::string("GLINT_ISA=") + isa +
                             " is unknown or not supported on this CPU (available: " + have +
                             "); using " + best->isa);
     return *best;
 }
-
-}  // namespace
 
 std::vector<const KernelSet*> available_kernel_sets() {
     static const std::vector<const KernelSet*> sets = detect_sets();
@@ -80,7 +79,7 @@ const KernelSet* find_kernel_set(std::string_view isa) {
 }
 
 const KernelSet& active_kernels() {
-    static const KernelSet& ks = choose_active();
+    static const KernelSet& ks = select_kernel_set(std::getenv("GLINT_ISA"));
     return ks;
 }
 

@@ -44,5 +44,8 @@ std::vector<const KernelSet*> available_kernel_sets();
 // otherwise the best available. Chosen once.
 const KernelSet& active_kernels();
 const KernelSet* find_kernel_set(std::string_view isa);  // nullptr if unavailable
+// The choice active_kernels() makes for a given GLINT_ISA value (null or empty:
+// the best), warning through the log callback on unknown/unsupported names.
+const KernelSet& select_kernel_set(const char* isa);
 
 }  // namespace glint::kernels
