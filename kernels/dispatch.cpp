@@ -8,6 +8,9 @@
 #include "kernels/log.h"
 #include "kernels/quants.h"
 #include "kernels/ref.h"
+#ifdef GLINT_HAVE_AVX2
+#include "kernels/avx2/avx2.h"
+#endif
 
 namespace glint::kernels {
 namespace ref {
@@ -45,10 +48,38 @@ const KernelSet& scalar_kernel_set() {
 
 namespace {
 
-// Later ISA sets register here (declared in their folders), each behind its
-// cpu_features() check.
+#ifdef GLINT_HAVE_AVX2
+// Built here, in generic code: the AVX2 TUs only provide the functions. Every
+// set starts as a copy of the scalar one, so callers never meet a null entry.
+KernelSet make_avx2_set() {
+    KernelSet ks = ref::scalar_kernel_set();
+    ks.isa = "avx2";
+    auto id = [](TensorType t) { return static_cast<uint32_t>(t); };
+    ks.vec_dot[id(TensorType::F32)] = avx2::vec_dot_f32;
+    ks.vec_dot[id(TensorType::F16)] = avx2::vec_dot_f16;
+    ks.vec_dot[id(TensorType::BF16)] = avx2::vec_dot_bf16;
+    ks.quantize_row[id(TensorType::F16)] = avx2::quantize_row_f16;
+    ks.dequantize_row[id(TensorType::F16)] = avx2::dequantize_row_f16;
+    ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
+    ks.vec_dot[id(TensorType::Q8_0)] = avx2::vec_dot_q8_0_q8_0;
+    ks.quantize_row[id(TensorType::Q8_0)] = avx2::quantize_row_q8_0;
+    ks.vec_dot[id(TensorType::Q4_K)] = avx2::vec_dot_q4_K_q8_K;
+    ks.vec_dot[id(TensorType::Q5_K)] = avx2::vec_dot_q5_K_q8_K;
+    ks.vec_dot[id(TensorType::Q6_K)] = avx2::vec_dot_q6_K_q8_K;
+    ks.quantize_row[id(TensorType::Q8_K)] = avx2::quantize_row_q8_K;
+    return ks;
+}
+#endif
+
+// Best last; each ISA set only behind its cpu_features() check.
 std::vector<const KernelSet*> detect_sets() {
     std::vector<const KernelSet*> sets{&ref::scalar_kernel_set()};
+#ifdef GLINT_HAVE_AVX2
+    if (cpu_features().has_avx2_set()) {
+        static const KernelSet avx2_set = make_avx2_set();
+        sets.push_back(&avx2_set);
+    }
+#endif
     return sets;
 }
 

@@ -24,7 +24,8 @@ void dequantize_row_ref(TensorType t, const void* x, float* y, int64_t n);
 // Dot product of n weights (type t) with n activations (type vec_dot_type(t)).
 float vec_dot_ref(TensorType t, int64_t n, const void* w, const void* a);
 
-// One implementation per ISA; entries are null where that ISA has no kernel.
+// One implementation per ISA. Every set offered is complete: where an ISA has
+// no faster kernel its entry is the scalar one (null only where scalar is too).
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 using DequantizeRowFn = void (*)(const void* x, float* y, int64_t n);

@@ -1,0 +1,30 @@
+// AVX2 + FMA + F16C kernels. Their .cpp files are compiled with those flags, so
+// they must be called only when cpu_features().has_avx2_set(); dispatch.cpp
+// builds the "avx2" KernelSet from these pointers (in generic code).
+//
+// Rule for kernels/avx2/*.cpp: call no inline or template function from a
+// shared header (fp16.h, blocks.h helpers, <algorithm>...). The linker keeps one
+// copy of such a function for the whole program, and it could be this TU's AVX2
+// build, which would then run on CPUs without AVX2. Use intrinsics and
+// file-local helpers instead.
+#pragma once
+#include <cstdint>
+
+namespace glint::kernels::avx2 {
+
+float vec_dot_f32(int64_t n, const void* w, const void* a);
+float vec_dot_f16(int64_t n, const void* w, const void* a);
+float vec_dot_bf16(int64_t n, const void* w, const void* a);
+void quantize_row_f16(const float* x, void* y, int64_t n);
+void dequantize_row_f16(const void* x, float* y, int64_t n);
+
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
+void quantize_row_q8_0(const float* x, void* y, int64_t n);
+
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+void quantize_row_q8_K(const float* x, void* y, int64_t n);
+
+}  // namespace glint::kernels::avx2

@@ -1,0 +1,72 @@
+// F32 / F16 / BF16 dots and f16 row conversion. Dots accumulate in float lanes
+// (the scalar reference uses double), so results agree to float rounding.
+#include <cstring>
+
+#include "kernels/avx2/avx2.h"
+#include "kernels/avx2/common.h"
+
+namespace glint::kernels::avx2 {
+namespace {
+
+inline __m256 load_f16x8(const uint16_t* p) { return _mm256_cvtph_ps(load128(p)); }
+inline __m256 load_bf16x8(const uint16_t* p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(load128(p)), 16));
+}
+inline float bf16_scalar(uint16_t h) {
+    const uint32_t u = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// Four independent accumulators hide FMA latency; Load turns 8 elements into floats.
+template <class T, class Load, class One>
+float dot8(int64_t n, const T* x, const T* y, Load load, One one) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; ++k)
+            acc[k] = _mm256_fmadd_ps(load(x + i + 8 * k), load(y + i + 8 * k), acc[k]);
+    for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(load(x + i), load(y + i), acc[0]);
+    float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    for (; i < n; ++i) sum += one(x[i]) * one(y[i]);
+    return sum;
+}
+
+}  // namespace
+
+float vec_dot_f32(int64_t n, const void* w, const void* a) {
+    return dot8(
+        n, static_cast<const float*>(w), static_cast<const float*>(a),
+        [](const float* p) { return _mm256_loadu_ps(p); }, [](float v) { return v; });
+}
+
+float vec_dot_f16(int64_t n, const void* w, const void* a) {
+    return dot8(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a),
+                load_f16x8, h2f);
+}
+
+float vec_dot_bf16(int64_t n, const void* w, const void* a) {
+    return dot8(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(a),
+                load_bf16x8, bf16_scalar);
+}
+
+void quantize_row_f16(const float* x, void* y, int64_t n) {
+    uint16_t* out = static_cast<uint16_t*>(y);
+    int64_t i = 0;
+    // F16C rounds to nearest even, exactly as the scalar fp32_to_fp16.
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; ++i) out[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+}
+
+void dequantize_row_f16(const void* x, float* y, int64_t n) {
+    const uint16_t* in = static_cast<const uint16_t*>(x);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, load_f16x8(in + i));
+    for (; i < n; ++i) y[i] = h2f(in[i]);
+}
+
+}  // namespace glint::kernels::avx2

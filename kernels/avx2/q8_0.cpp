@@ -1,0 +1,86 @@
+// Q4_0 / Q8_0 dots against Q8_0 activations, and Q8_0 activation quantization
+// (bit-identical to the scalar reference).
+#include "kernels/avx2/avx2.h"
+#include "kernels/avx2/common.h"
+#include "kernels/blocks.h"
+
+namespace glint::kernels::avx2 {
+namespace {
+
+// Emulates roundf (ties away from zero), which the reference quantizer uses;
+// the SIMD nearest mode would round ties to even.
+inline __m256 round_half_away(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+    const __m256 frac = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+    const __m256 up = _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    return _mm256_add_ps(t, _mm256_and_ps(up, _mm256_or_ps(sign, _mm256_set1_ps(1.0f))));
+}
+
+// 32 int32 lanes (already integral, in [-127, 127]) to 32 int8 in order.
+inline __m256i pack_i32x32_to_i8(__m256i i0, __m256i i1, __m256i i2, __m256i i3) {
+    const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+    return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+}  // namespace
+
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) {
+    const block_q4_0* x = static_cast<const block_q4_0*>(w);
+    const block_q8_0* y = static_cast<const block_q8_0*>(a);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK4_0; ++b) {
+        const __m128i q = load128(x[b].qs);
+        // Low nibbles are elements 0..15, high nibbles 16..31.
+        __m256i qx = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+        qx = _mm256_sub_epi8(qx, _mm256_set1_epi8(8));
+        const __m256i p = dot_i8(qx, load256(y[b].qs));
+        const float d = h2f(x[b].d) * h2f(y[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
+    }
+    return hsum(acc);
+}
+
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) {
+    const block_q8_0* x = static_cast<const block_q8_0*>(w);
+    const block_q8_0* y = static_cast<const block_q8_0*>(a);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK8_0; ++b) {
+        const __m256i p = dot_i8(load256(x[b].qs), load256(y[b].qs));
+        const float d = h2f(x[b].d) * h2f(y[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
+    }
+    return hsum(acc);
+}
+
+void quantize_row_q8_0(const float* x, void* y, int64_t n) {
+    block_q8_0* out = static_cast<block_q8_0*>(y);
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int64_t b = 0; b < n / QK8_0; ++b, x += QK8_0) {
+        __m256 v[4];
+        __m256 amax = _mm256_setzero_ps();
+        for (int k = 0; k < 4; ++k) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            amax = _mm256_max_ps(_mm256_and_ps(v[k], abs_mask), amax);  // NaN skipped, as fmax
+        }
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_movehdup_ps(m));
+        // Same float operations as the scalar reference, so the same bits.
+        const float d = _mm_cvtss_f32(m) / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        out[b].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+        __m256i qi[4];
+        for (int k = 0; k < 4; ++k) {
+            __m256 q = round_half_away(_mm256_mul_ps(v[k], _mm256_set1_ps(id)));
+            // max_ps returns its second operand for NaN: NaN -> -127, as the scalar fmax.
+            q = _mm256_min_ps(_mm256_max_ps(q, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+            qi[k] = _mm256_cvtps_epi32(q);
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[b].qs),
+                            pack_i32x32_to_i8(qi[0], qi[1], qi[2], qi[3]));
+    }
+}
+
+}  // namespace glint::kernels::avx2
