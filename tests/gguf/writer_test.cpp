@@ -38,7 +38,9 @@ std::vector<std::string> shared_ggufs() {
 
 std::vector<uint8_t> slurp(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+    std::vector<uint8_t> b(fs::file_size(path));
+    f.read(reinterpret_cast<char*>(b.data()), std::streamsize(b.size()));
+    return b;
 }
 
 void copy_into(const File& f, Writer& w) {
