@@ -91,7 +91,14 @@ Value f_abs(Evaluator&, const Value& v, CallArgs& a) {
 
 Value f_attr(Evaluator& ev, const Value& v, CallArgs& a) {
     Args p("attr", a, {"name"});
-    return ev.getattr(v, p.get(0).to_str());
+    // Python getattr() only: unlike `.name`, no fallback to dict items.
+    std::string name = p.get(0).to_str();
+    if (v.is_dict()) {
+        Value m;
+        if (find_method(v, name, m)) return m;
+        return Value::undefined("'" + v.object_type_repr() + "' has no attribute '" + name + "'");
+    }
+    return ev.getattr(v, name);
 }
 
 Value f_batch(Evaluator& ev, const Value& v, CallArgs& a) {

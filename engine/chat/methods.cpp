@@ -1031,6 +1031,26 @@ bool find_method(const Value& obj, std::string_view name, Value& out) {
             const auto& m = str_methods();
             auto it = m.find(name);
             if (it == m.end()) return false;
+            static const std::string_view escaping[] = {"capitalize", "title",  "lower",      "upper",        "replace",
+                                                        "ljust",      "rjust",  "lstrip",     "rstrip",       "center",
+                                                        "strip",      "swapcase", "zfill",    "removeprefix", "removesuffix",
+                                                        "partition",  "rpartition"};
+            if (obj.is_safe() && std::find(std::begin(escaping), std::end(escaping), name) != std::end(escaping)) {
+                // markupsafe escapes plain-str arguments of Markup's str methods.
+                Method fn = it->second;
+                out = Value::native(
+                    std::string(name),
+                    [fn, obj](Evaluator& ev, CallArgs& a) {
+                        auto esc = [](Value& v) {
+                            if (v.is_string() && !v.is_safe()) v = Value(html_escape(v.str()), true);
+                        };
+                        for (Value& v : a.pos) esc(v);
+                        for (auto& kv : a.kw) esc(kv.second);
+                        return fn(ev, obj, a);
+                    },
+                    obj);
+                return true;
+            }
             out = bind_method(obj, name, it->second);
             return true;
         }
