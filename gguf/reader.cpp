@@ -25,6 +25,9 @@ namespace {
 constexpr int kMaxArrayDepth = 8;
 constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint32_t kMaxDims = 4;
+// Each parsed array element costs a Value (~80 bytes) however small its
+// encoding; this bounds that blow-up far above any real vocabulary (~10^6).
+constexpr uint64_t kMaxArrayElements = uint64_t(1) << 24;
 // Smallest possible encodings, used to bound claimed counts by the bytes left.
 constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;       // key len, 1-byte key, type, u8 value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 4 + 8;  // name len, name, n_dims, type, offset
@@ -145,6 +148,10 @@ public:
             fail(at, "array length " + std::to_string(count) + " of " + value_type_name(elem) +
                          " needs at least " + std::to_string(min_elem) + " bytes per item, only " +
                          std::to_string(remaining()) + " bytes left in the file");
+        if (count > kMaxArrayElements - array_elements_)
+            fail(at, "array length " + std::to_string(count) + " brings the metadata past the limit of " +
+                         std::to_string(kMaxArrayElements) + " array elements in total");
+        array_elements_ += count;
         v.elem_type = elem;
         v.array.resize(count);
         if (elem == ValueType::STRING) {
@@ -330,6 +337,7 @@ private:
     uint64_t pos_ = 0;
     uint64_t tensor_count_ = 0;
     uint64_t kv_count_ = 0;
+    uint64_t array_elements_ = 0;
     std::string ctx_;
 };
 

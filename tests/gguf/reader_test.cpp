@@ -423,6 +423,15 @@ std::vector<Corrupt> corrupt_files() {
         add("string array length absurd", b, {at(p) + "metadata key 'strs': array length 2305843009213693952 of STRING"});
     }
     {
+        // a real 16 MiB array of UINT8: fits the file, but would cost ~1.3 GB parsed
+        Bytes b;
+        b.header(0, 2).str("small").u32(9).u32(0).u64(2).u8(1).u8(2).str("huge").u32(9);
+        size_t p = b.pos();
+        b.u32(0).u64((1u << 24) - 1).zeros((1u << 24) - 1);
+        add("too many array elements", b,
+            {at(p) + "metadata key 'huge': array length 16777215 brings the metadata past the limit of 16777216"});
+    }
+    {
         Bytes b;
         b.header(0, 1).str("deep").u32(9);
         for (int i = 0; i < 8; ++i) b.u32(9).u64(1);
