@@ -29,11 +29,33 @@ inline std::vector<std::string> reference_case_names() {
     return names;
 }
 
+// The reference writes greedy_text as raw bytes, which may be invalid UTF-8
+// (random models emit partial sequences); JSON parsers reject that, so
+// invalid bytes become U+FFFD before parsing.
+inline std::string valid_utf8(const std::string& in) {
+    std::string out;
+    for (size_t i = 0; i < in.size();) {
+        const unsigned char c = static_cast<unsigned char>(in[i]);
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = len > 0 && i + len <= in.size();
+        for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
+        if (ok) {
+            out.append(in, i, len);
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
 inline RefCase load_reference(const std::string& name) {
     RefCase c;
     c.name = name;
-    std::ifstream jf(shared_path("reference/" + name + ".json"));
-    nlohmann::json j = nlohmann::json::parse(jf);
+    std::ifstream jf(shared_path("reference/" + name + ".json"), std::ios::binary);
+    const std::string raw((std::istreambuf_iterator<char>(jf)), std::istreambuf_iterator<char>());
+    nlohmann::json j = nlohmann::json::parse(valid_utf8(raw));
     c.model = name.substr(0, name.rfind('-'));
     c.prompt = j["prompt"];
     c.add_bos = j["add_bos"];
