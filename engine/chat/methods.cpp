@@ -441,7 +441,7 @@ std::string format_value(const Value& v, std::string_view spec_text) {
     if (fill_utf8.size() == 1) s.fill = fill_utf8[0];
     // Multi-byte fill characters are rare; fall back to a space.
 
-    if (v.is_string() || v.is_undefined() || v.is_none() || v.is_sequence() || v.is_dict() || (v.is_bool() && !s.type)) {
+    if (v.is_string() || v.is_undefined() || v.is_none() || v.is_sequence() || v.is_dict()) {
         if (s.type && s.type != 's')
             raise("ValueError", std::string("Unknown format code '") + s.type + "' for object of type '" +
                                     v.type_name() + "'");

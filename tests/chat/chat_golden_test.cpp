@@ -1,6 +1,7 @@
 // Differential cases: tests/chat/golden.json holds small templates and what
 // Python Jinja2 renders for them (regenerate with gen_golden.py). glint must
-// produce the same bytes, or fail with the same "Type: message".
+// produce the same bytes, or fail with the same "Type: message" (syntax
+// errors: on the same line).
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -50,6 +51,18 @@ TEST(ChatTemplateGolden, MatchesJinja2) {
             got = glint::render_chat_template_json(src, c["context"].dump(), opts);
         } catch (const glint::Error& e) {
             error = e.what();
+        }
+        if (c.contains("syntax_error_line")) {
+            // Wording differs from Jinja2's; the line must agree.
+            std::string want = "syntax error at " + std::to_string(c["syntax_error_line"].get<int>()) + ":";
+            if (error.find(want) != std::string::npos) {
+                ++passed;
+            } else {
+                ADD_FAILURE() << name << ": expected a syntax error on line " << c["syntax_error_line"]
+                              << " (Jinja2: " << c["error"].get<std::string>() << "), got "
+                              << (error.empty() ? "output \"" + visible(got) + "\"" : "\"" + error + "\"");
+            }
+            continue;
         }
         if (c.contains("error")) {
             std::string want = c["error_type"].get<std::string>() + ": " + c["error"].get<std::string>();

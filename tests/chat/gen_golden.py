@@ -227,12 +227,81 @@ CASES = [
     ("real_think_split", "{% set content = m %}{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}[{{ content }}]", {"m": "<think>hmm</think>answer"}),
     ("real_tools_json_indent", "{%- for t in tools %}\n{{- t | tojson(indent=4) }}\n{{- '\n\n' }}\n{%- endfor %}", {"tools": TOOLS}),
     ("real_mistral_slice", "{%- set out = t.function|tojson %}{{- out[:-1] }}, \"id\": \"x\"}", {"t": TOOL_MSGS[2]["tool_calls"][0]}),
+
+    # --- more edge cases ---
+    ("edge_literal_braces", "{{ '{{' }}{{ '}}' }}{{ '{%' ~ '%}' }}{{ {'a': {'b': 1}} }}{{ {'a': {'b': {}}}['a'] }}", {}),
+    ("edge_comment_with_tags", "a{# {% if %} {{ x }} #}b{#\nmulti\nline\n#}c", {}),
+    ("edge_unicode_data", "héllo {{ 'wörld' }} 日本 {{ '日本'|length }} {{ 'ÉCOLE'|lower }} {{ 'straße'|upper }}", {}),
+    ("edge_special_floats", "{{ 1e300 * 1e300 }} {{ -(1e300 * 1e300) }} {{ (1e300*1e300) - (1e300*1e300) }} {{ 1e-7 }} {{ 123456789012345678.0 }} {{ 7.0 }} {{ 2**62 }} {{ 5e-324 }}", {}),
+    ("edge_neg_ops", "{{ 2 * -1 }} {{ 3 - -1 }} {{ - - 2 }} {{ +3 }} {{ -1 ** 2 }} {{ not true == false }}", {}),
+    ("edge_zero_repeat", "[{{ 'x' * 0 }}][{{ [] * -1 }}][{{ 'ab' * -2 }}]", {}),
+    ("edge_defined_chain_error", "{{ d.a.b is defined }}", {"d": {}}),
+    ("edge_empty_messages_error", "{% if messages[0]['role'] == 'system' %}x{% endif %}", {"messages": []}),
+    ("edge_nested_break", "{% for i in range(3) %}{% for j in range(3) %}{% if j == 1 %}{% break %}{% endif %}{{ i }}{{ j }}{% endfor %}{% endfor %}", {}),
+    ("edge_loop_after_inner", "{% for i in [1,2] %}{% for j in [1] %}{% endfor %}{{ loop.index }}{% endfor %}", {}),
+    ("edge_default_none", "{{ x|default(none) is none }}{{ 1 is number and 'a' is string }}", {}),
+    ("edge_selectattr_last", "{{ (messages|selectattr('role', 'eq', 'user')|list|last).content }}", {"messages": MSGS}),
+    ("edge_reverse_loop", "{% for m in messages|reverse %}{{ m.role[0] }}{% endfor %}", {"messages": MSGS}),
+    ("edge_printf_floats", "{{ '%.2f'|format(1.005) }} {{ '%.3g' % 1234.5 }} {{ '%e' % 12345.678 }} {{ '%10.3f|' % -3.14159 }} {{ '%-+6d|' % 42 }} {{ '%#x %#o' % (255, 8) }} {{ '%c%c' % (72, 'i') }} {{ '%s' % [1, 'a'] }} {{ '%s' % none }}", {}),
+    ("edge_format_spec", "{{ '{:+.3e}'.format(12345.678) }} {{ '{:g}'.format(0.0001) }} {{ '{:.1%}'.format(0.256) }} {{ '{:*^9}'.format('mid') }} {{ '{:b}'.format(5) }} {{ '{:#x}'.format(255) }} {{ '{:_}'.format(1234567) }} {{ '{:.3}'.format('abcdef') }} {{ '{}'.format(1.0) }} {{ '{:.2}'.format(1.0) }} {{ '{:5}|'.format(True) }} {{ '{}'.format(none) }}", {}),
+    ("edge_strftime_more", "{{ strftime_now('%c|%x|%X|%I %p|%U %W %w %u|%y %C|%e|%%|%H:%M:%S') }}", {}),
+    ("edge_tojson_mixed_keys_error", "{{ {1: 'a', 'b': 2}|tojson }}", {}),
+    ("edge_tojson_ns_error", "{{ namespace(a=1)|tojson }}", {}),
+    ("edge_tojson_int_keys", "{{ {2: 'a', 1: 'b'}|tojson }} {{ {true: 1}|tojson }}", {}),
+    ("edge_length_ns_error", "{{ namespace()|length }}", {}),
+    ("edge_is_mapping_ns", "{{ namespace() is mapping }}{{ namespace() is iterable }}", {}),
+    ("edge_string_iteration", "{% for c in 'héy' %}[{{ c }}]{% endfor %}", {}),
+    ("edge_in_dict_values", "{{ 1 in {'a': 1} }}{{ 'a' in {'a': 1} }}{{ none in [none] }}{{ [1] in [[1]] }}", {}),
+    ("edge_compare_chain_mixed", "{{ 1 < 2 == 2 }} {{ 1 == 1 in [true] }}", {}),
+    ("edge_concat_everything", "{{ 1 ~ 2.5 ~ none ~ [1] ~ {'a': 1} ~ (1,) ~ true }}", {}),
+    ("edge_bool_keys_lookup", "{{ {1: 'one'}[true] }}{{ {true: 'T'}[1] }}{{ {1.0: 'f'}[1] }}", {}),
+    ("edge_macro_in_loop", "{% for i in [1,2] %}{% macro m() %}<{{ i }}>{% endmacro %}{{ m() }}{% endfor %}", {}),
+    ("edge_macro_loop_inside", "{% macro m(xs) %}{% for x in xs %}{{ loop.index }}{{ x }}{% endfor %}{% endmacro %}{% for i in [1] %}{{ m('ab') }}{{ loop.index }}{% endfor %}", {}),
+    ("edge_set_in_macro_local", "{% set x = 'outer' %}{% macro m() %}{% set x = 'inner' %}{{ x }}{% endmacro %}{{ m() }}{{ x }}", {}),
+    ("edge_whitespace_macro_call", "{%- macro m() -%}\n    X\n{%- endmacro -%}\nA{{ m() }}B\n  {{- m() }}\n", {}),
+    ("edge_if_elif_chain", "{% for v in [1, 2, 3, 4] %}{% if v == 1 %}a{% elif v == 2 %}b{% elif v == 3 %}c{% else %}d{% endif %}{% endfor %}", {}),
+    ("edge_ws_elif_lines", "{% if false %}\n  a\n{% elif true %}\n  b\n{% else %}\n  c\n{% endif %}\n", {}),
+    ("edge_getitem_str_method", "{{ 'abc'['upper']() }}{{ [1,2]['count'](1) }}", {}),
+    ("edge_call_kwargs_splat", "{% macro m(a, b) %}{{ a }}{{ b }}{% endmacro %}{{ m(*[1, 2]) }}{{ m(**{'a': 3, 'b': 4}) }}{{ dict(**{'x': 1}) }}", {}),
+    ("edge_none_methods", "{{ none is none }}{{ none|string }}{{ none ~ '' }}{{ [none]|join(',') }}", {}),
+    ("edge_round_types", "{{ 2|round(2) }} {{ 2.0|round(1) }} {{ 0.5|round }} {{ 1.5|round }} {{ -0.5|round }} {{ 1.25|round(1) }} {{ 1.35|round(1) }}", {}),
+    ("edge_sum_strings_error", "{{ ['a', 'b']|sum }}", {}),
+    ("edge_min_empty", "[{{ []|min }}]{{ ([]|max) is defined }}", {}),
+    ("edge_title_filter_vs_method", "{{ \"o'neil mc-donald\"|title }} {{ \"o'neil mc-donald\".title() }}", {}),
+    ("edge_int_filter_base", "{{ 'ff'|int(base=16) }} {{ '0x10'|int(base=0) }} {{ '010'|int }} {{ '12abc'|int }} {{ '1.9e1'|int }}", {}),
+    ("edge_capitalize_unicode", "{{ 'élan VITAL'|capitalize }}", {}),
+]
+
+# Templates that must not parse: glint must report a syntax error on the same line.
+SYNTAX_CASES = [
+    ("syn_empty_print", "{{ }}"),
+    ("syn_unclosed_if", "a\n{% if x %}\nb\n"),
+    ("syn_stray_endfor", "line1\n{% endfor %}"),
+    ("syn_unknown_tag", "ok\n\n{% frobnicate %}"),
+    ("syn_unknown_filter", "{{ 1 }}\n{{ x|nofilter }}"),
+    ("syn_unknown_test", "{{ x is nosuchtest }}"),
+    ("syn_unterminated_string", "{{ 'abc }}"),
+    ("syn_bad_char", "{{ a ! b }}"),
+    ("syn_missing_comment_end", "a\n{# never closed"),
+    ("syn_unbalanced_brace", "{{ (1 + 2 }}"),
+    ("syn_extra_paren", "{{ 1 + 2) }}"),
+    ("syn_missing_var_end", "{{ x "),
+    ("syn_bad_for", "{% for in x %}{% endfor %}"),
+    ("syn_set_no_value", "{% set %}"),
+    ("syn_else_twice", "{% if 1 %}{% else %}{% else %}{% endif %}"),
+    ("syn_elif_after_else", "{% if 1 %}\n{% else %}\n{% elif 2 %}\n{% endif %}"),
+    ("syn_macro_default_order", "{% macro m(a=1, b) %}{% endmacro %}"),
+    ("syn_assign_const", "{% set true = 1 %}"),
+    ("syn_dict_missing_colon", "{{ {'a' 1} }}"),
+    ("syn_multiline_expr", "{{ foo(\n  1,\n  2\n  3) }}"),
 ]
 
 
 def render(env, src, ctx):
     try:
         return {"expected": env.from_string(src).render(**ctx)}
+    except jinja2.exceptions.TemplateSyntaxError as e:
+        return {"syntax_error_line": e.lineno, "error": e.message}
     except Exception as e:  # noqa: BLE001 - recording the error is the point
         return {"error_type": type(e).__name__, "error": str(e)}
 
@@ -255,6 +324,13 @@ def main():
         names.add(name)
         case = {"name": name, "template": src, "context": ctx}
         case.update(render(env, src, ctx))
+        out.append(case)
+    for name, src in SYNTAX_CASES:
+        assert name not in names, name
+        names.add(name)
+        case = {"name": name, "template": src, "context": {}}
+        case.update(render(env, src, {}))
+        assert "syntax_error_line" in case, name
         out.append(case)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden.json")
     with open(path, "w", encoding="utf-8") as f:
