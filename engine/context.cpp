@@ -180,7 +180,9 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     kernels::DequantizeRowFn deq_v = ks.dequantize_row[static_cast<uint32_t>(kt)];
     const size_t per_thread = scores_.size() / size_t(params_.n_threads);
 
-#pragma omp parallel num_threads(params_.n_threads)
+    int64_t work = 0;  // score dot products in this call
+    for (int32_t t = 0; t < n; ++t) work += int64_t(toks[t].pos + 1) * n_head * hd;
+#pragma omp parallel num_threads(params_.n_threads) if (params_.n_threads > 1 && work >= (1 << 15))
     {
         float* scores = scores_.data() + size_t(omp_get_thread_num()) * per_thread;
         float* vrow = scores + params_.n_ctx;           // [hd]
