@@ -150,10 +150,7 @@ void utf8_append(std::string& out, uint32_t cp) {
 namespace glint {
 
 namespace {
-struct Sym {
-    int prev, next;
-    uint32_t start, len;
-};
+using tok::Sym;
 struct Bigram {
     int rank, left, right;
     uint32_t size;
@@ -164,71 +161,80 @@ struct Bigram {
 };
 }  // namespace
 
-void Tokenizer::Impl::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
+void Tokenizer::Impl::encode_bpe(std::string_view text, std::vector<int32_t>& out, tok::Memo& memo) const {
     std::vector<std::pair<size_t, size_t>> words;
     splitter->split(text, words);
 
     std::string word, key;
     std::vector<Sym> syms;
     for (auto [wb, we] : words) {
-        word.clear();
-        for (size_t i = wb; i < we; ++i) word += tok::byte_to_unicode(uint8_t(text[i]));
+        std::string_view raw = text.substr(wb, we - wb);
+        if (memo.emit(raw, out)) continue;
+        const size_t before = out.size();
+        encode_bpe_word(raw, word, key, syms, out);
+        memo.store(raw, out, before);
+    }
+}
 
-        if (ignore_merges) {
-            int32_t id = id_of(word);
-            if (id >= 0) {
-                out.push_back(id);
-                continue;
-            }
+void Tokenizer::Impl::encode_bpe_word(std::string_view raw, std::string& word, std::string& key,
+                                      std::vector<Sym>& syms, std::vector<int32_t>& out) const {
+    word.clear();
+    for (char c : raw) word += tok::byte_to_unicode(uint8_t(c));
+
+    if (ignore_merges) {
+        int32_t id = id_of(word);
+        if (id >= 0) {
+            out.push_back(id);
+            return;
         }
+    }
 
-        syms.clear();
-        for (size_t off = 0; off < word.size();) {
-            size_t n = std::min(word.size() - off, tok::utf8_len(uint8_t(word[off])));
-            int idx = int(syms.size());
-            syms.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, uint32_t(off), uint32_t(n)});
-            off += n;
+    syms.clear();
+    for (size_t off = 0; off < word.size();) {
+        size_t n = std::min(word.size() - off, tok::utf8_len(uint8_t(word[off])));
+        int idx = int(syms.size());
+        syms.push_back({idx - 1, off + n == word.size() ? -1 : idx + 1, uint32_t(off), uint32_t(n)});
+        off += n;
+    }
+
+    std::priority_queue<Bigram> q;
+    auto try_add = [&](int l, int r) {
+        if (l < 0 || r < 0) return;
+        key.assign(word, syms[l].start, syms[l].len);
+        key += ' ';
+        key.append(word, syms[r].start, syms[r].len);
+        auto it = merge_rank.find(key);
+        if (it == merge_rank.end()) return;
+        q.push({it->second, l, r, syms[l].len + syms[r].len});
+    };
+    for (int i = 1; i < int(syms.size()); ++i) try_add(i - 1, i);
+
+    while (!q.empty()) {
+        Bigram bg = q.top();
+        q.pop();
+        Sym& l = syms[bg.left];
+        Sym& r = syms[bg.right];
+        // stale: one side was merged away or grew since this pair was queued
+        if (l.len == 0 || r.len == 0 || l.len + r.len != bg.size) continue;
+        l.len += r.len;
+        r.len = 0;
+        l.next = r.next;
+        if (r.next >= 0) syms[r.next].prev = bg.left;
+        try_add(l.prev, bg.left);
+        try_add(bg.left, l.next);
+    }
+
+    for (int i = 0; i != -1 && !syms.empty(); i = syms[i].next) {
+        std::string_view s(word.data() + syms[i].start, syms[i].len);
+        int32_t id = id_of(s);
+        if (id >= 0) {
+            out.push_back(id);
+            continue;
         }
-
-        std::priority_queue<Bigram> q;
-        auto try_add = [&](int l, int r) {
-            if (l < 0 || r < 0) return;
-            key.assign(word, syms[l].start, syms[l].len);
-            key += ' ';
-            key.append(word, syms[r].start, syms[r].len);
-            auto it = merge_rank.find(key);
-            if (it == merge_rank.end()) return;
-            q.push({it->second, l, r, syms[l].len + syms[r].len});
-        };
-        for (int i = 1; i < int(syms.size()); ++i) try_add(i - 1, i);
-
-        while (!q.empty()) {
-            Bigram bg = q.top();
-            q.pop();
-            Sym& l = syms[bg.left];
-            Sym& r = syms[bg.right];
-            // stale: one side was merged away or grew since this pair was queued
-            if (l.len == 0 || r.len == 0 || l.len + r.len != bg.size) continue;
-            l.len += r.len;
-            r.len = 0;
-            l.next = r.next;
-            if (r.next >= 0) syms[r.next].prev = bg.left;
-            try_add(l.prev, bg.left);
-            try_add(bg.left, l.next);
-        }
-
-        for (int i = 0; i != -1 && !syms.empty(); i = syms[i].next) {
-            std::string_view s(word.data() + syms[i].start, syms[i].len);
-            int32_t id = id_of(s);
-            if (id >= 0) {
-                out.push_back(id);
-                continue;
-            }
-            // upstream falls back to single-byte texts and drops what is missing
-            for (char ch : s) {
-                int32_t b = id_of(std::string_view(&ch, 1));
-                if (b >= 0) out.push_back(b);
-            }
+        // upstream falls back to single-byte texts and drops what is missing
+        for (char ch : s) {
+            int32_t b = id_of(std::string_view(&ch, 1));
+            if (b >= 0) out.push_back(b);
         }
     }
 }

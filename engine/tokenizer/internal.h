@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/tokenizer/tokenizer.h"
@@ -51,6 +52,37 @@ inline size_t utf8_len(uint8_t lead) {
     return lens[lead >> 4];
 }
 
+// A symbol of the merge loops: a byte range in a doubly linked list.
+struct Sym {
+    int prev, next;
+    uint32_t start, len;
+};
+
+// Token ids of pieces already encoded during one encode() call: words repeat
+// a lot in real text and their tokens do not depend on the context.
+class Memo {
+public:
+    bool emit(std::string_view piece, std::vector<int32_t>& out) const {
+        auto it = index_.find(piece);
+        if (it == index_.end()) return false;
+        out.insert(out.end(), ids_.begin() + long(it->second.first), ids_.begin() + long(it->second.second));
+        return true;
+    }
+    void store(std::string_view piece, const std::vector<int32_t>& out, size_t from) {
+        size_t b = ids_.size();
+        ids_.insert(ids_.end(), out.begin() + long(from), out.end());
+        index_.emplace(std::string(piece), std::make_pair(b, ids_.size()));
+    }
+
+private:
+    StrMap<std::pair<size_t, size_t>> index_;
+    std::vector<int32_t> ids_;
+};
+
+// Packs two adjacent symbols (at most 8 bytes together) into a key. Distinct
+// pairs may share a key; that only means fewer cuts, never a wrong one.
+uint64_t pair_key(std::string_view a, std::string_view b);
+
 struct Fragment {
     int32_t token = -1;  // >= 0: a special token matched in the text
     size_t off = 0, len = 0;
@@ -89,6 +121,9 @@ struct Tokenizer::Impl {
     // SPM
     std::array<int32_t, 256> byte_token{};  // <0xNN> tokens (or the 1-byte text), -1 if none
 
+    std::unordered_set<uint64_t> spm_pairs;  // adjacent symbol pairs found inside tokens
+    void build_spm_pairs();
+
     // BPE
     tok::StrMap<int32_t> merge_rank;  // "left right" -> rank
     std::unique_ptr<tok::RegexSplitter> splitter;
@@ -99,8 +134,11 @@ struct Tokenizer::Impl {
     }
 
     std::vector<tok::Fragment> partition(std::string_view text, bool parse_special) const;
-    void encode_spm(std::string_view text, std::vector<int32_t>& out) const;
-    void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;
+    void encode_spm(std::string_view text, std::vector<int32_t>& out, tok::Memo& memo) const;
+    void encode_spm_piece(std::string_view text, std::vector<tok::Sym>& syms, std::vector<int32_t>& out) const;
+    void encode_bpe(std::string_view text, std::vector<int32_t>& out, tok::Memo& memo) const;
+    void encode_bpe_word(std::string_view raw, std::string& word, std::string& key, std::vector<tok::Sym>& syms,
+                         std::vector<int32_t>& out) const;
     void encode_wpm(std::string_view text, std::vector<int32_t>& out) const;
     std::string make_piece(int32_t id) const;
 };

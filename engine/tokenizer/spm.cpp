@@ -9,10 +9,7 @@
 namespace glint {
 
 namespace {
-struct Sym {
-    int prev, next;
-    uint32_t start, len;
-};
+using tok::Sym;
 struct Bigram {
     float score;
     int left, right;
@@ -24,16 +21,74 @@ struct Bigram {
 };
 }  // namespace
 
-// `text` is already whitespace-escaped (' ' -> U+2581) and space-prefixed.
-void Tokenizer::Impl::encode_spm(std::string_view text, std::vector<int32_t>& out) const {
-    std::vector<Sym> syms;
-    syms.reserve(text.size());
+// Symbols are UTF-8 characters; a lead byte announcing more bytes than are
+// left (or an invalid one) still makes a symbol, clamped to the text.
+static void split_symbols(std::string_view text, std::vector<Sym>& syms) {
+    syms.clear();
     for (size_t off = 0; off < text.size();) {
         size_t n = std::min(text.size() - off, tok::utf8_len(uint8_t(text[off])));
         int idx = int(syms.size());
         syms.push_back({idx - 1, off + n == text.size() ? -1 : idx + 1, uint32_t(off), uint32_t(n)});
         off += n;
     }
+}
+
+uint64_t tok::pair_key(std::string_view a, std::string_view b) {
+    uint64_t k = 0;
+    unsigned sh = 0;
+    for (std::string_view s : {a, b})
+        for (char c : s) {
+            k |= uint64_t(uint8_t(c)) << sh;  // each symbol is at most 4 bytes: sh <= 56
+            sh += 8;
+        }
+    return k;
+}
+
+void Tokenizer::Impl::build_spm_pairs() {
+    std::vector<Sym> syms;
+    for (const auto& t : text) {
+        split_symbols(t, syms);
+        for (size_t i = 1; i < syms.size(); ++i)
+            spm_pairs.insert(tok::pair_key(std::string_view(t).substr(syms[i - 1].start, syms[i - 1].len),
+                                           std::string_view(t).substr(syms[i].start, syms[i].len)));
+    }
+}
+
+// `text` is already whitespace-escaped (' ' -> U+2581) and space-prefixed.
+//
+// The merge order is global, but a merge can only join two symbols that sit
+// next to each other inside some vocabulary token. Where two adjacent symbols
+// appear together in no token, no merge ever crosses, and the pieces on each
+// side evolve independently: the text is cut there (typically before each
+// word's U+2581) and the pieces are merged separately, which keeps the heaps
+// small, and repeated pieces come from the memo instead of being merged again. The
+// result is identical to merging the whole text at once.
+void Tokenizer::Impl::encode_spm(std::string_view text, std::vector<int32_t>& out, tok::Memo& memo) const {
+    std::vector<Sym> syms;
+    split_symbols(text, syms);
+    std::vector<Sym> scratch;
+    auto piece = [&](size_t a, size_t b) {  // symbols [a, b)
+        std::string_view chunk = text.substr(syms[a].start, syms[b - 1].start + syms[b - 1].len - syms[a].start);
+        if (memo.emit(chunk, out)) return;
+        const size_t before = out.size();
+        encode_spm_piece(chunk, scratch, out);
+        memo.store(chunk, out, before);
+    };
+    size_t a = 0;
+    for (size_t i = 1; i < syms.size(); ++i) {
+        std::string_view l = text.substr(syms[i - 1].start, syms[i - 1].len);
+        std::string_view r = text.substr(syms[i].start, syms[i].len);
+        if (!spm_pairs.count(tok::pair_key(l, r))) {
+            piece(a, i);
+            a = i;
+        }
+    }
+    if (!syms.empty()) piece(a, syms.size());
+}
+
+void Tokenizer::Impl::encode_spm_piece(std::string_view text, std::vector<Sym>& syms,
+                                       std::vector<int32_t>& out) const {
+    split_symbols(text, syms);
     if (syms.empty()) return;
 
     std::priority_queue<Bigram> q;

@@ -359,6 +359,8 @@ Tokenizer Tokenizer::from_gguf(const gguf::File& f) {
         I.byte_token[size_t(b)] = id;
     }
 
+    if (I.kind == TokenizerKind::Spm) I.build_spm_pairs();
+
     I.piece.resize(n);
     for (size_t i = 0; i < n; ++i) I.piece[i] = I.make_piece(int32_t(i));
 
@@ -476,6 +478,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
     const Impl& I = *impl_;
     std::vector<int32_t> out;
     const auto frags = I.partition(text, parse_special);
+    tok::Memo memo;
     switch (I.kind) {
         case TokenizerKind::Spm: {
             bool prev_special = true;  // the first text gets the space prefix too
@@ -493,7 +496,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
                     if (c == ' ') buf += "\xe2\x96\x81";
                     else buf += c;
                 }
-                I.encode_spm(buf, out);
+                I.encode_spm(buf, out, memo);
                 prev_special = false;
             }
             if (add_special && I.add_eos && I.eos >= 0) out.push_back(I.eos);
@@ -507,7 +510,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special, 
             for (const auto& f : frags) {
                 if (f.token >= 0) out.push_back(f.token);
                 else if (wpm) I.encode_wpm(text.substr(f.off, f.len), out);
-                else I.encode_bpe(text.substr(f.off, f.len), out);
+                else I.encode_bpe(text.substr(f.off, f.len), out, memo);
             }
             if (add_special && wpm && I.sep >= 0) out.push_back(I.sep);
             if (add_special && !wpm && I.add_eos && I.eos >= 0) out.push_back(I.eos);
