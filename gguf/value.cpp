@@ -55,7 +55,8 @@ std::string printable(std::string_view s, size_t max_chars) {
     std::string out;
     size_t n = 0;
     for (unsigned char c : s) {
-        if (n++ == max_chars) {
+        // cut only at a character boundary so UTF-8 is never split
+        if (n++ >= max_chars && (c & 0xC0) != 0x80) {
             out += "...";
             break;
         }
@@ -220,7 +221,9 @@ std::string Value::to_display(size_t max_array) const {
     switch (type) {
         case ValueType::STRING: {
             constexpr size_t kMaxChars = 80;
-            std::string s = "\"" + detail::printable(str, kMaxChars) + "\"";
+            std::string s = "\"";  // appended, not "\"" + ...: GCC 12 warns falsely on that
+            s += detail::printable(str, kMaxChars);
+            s += '"';
             if (str.size() > kMaxChars) s += " (" + std::to_string(str.size()) + " bytes)";
             return s;
         }

@@ -82,7 +82,9 @@ void print_text(const gguf::File& f) {
         fmt::print("  {:<{}}  {:<{}}  {}\n", kv.key, kw, type_label(kv.value), tw, kv.value.to_display(kMaxItems));
 
     fmt::print("\ntensors (offsets relative to the data section):\n");
-    if (!f.tensors().empty()) {
+    if (f.tensors().empty()) {
+        fmt::print("  (none)\n");
+    } else {
         size_t nw = 4, sw = 5;
         for (const auto& t : f.tensors()) {
             nw = std::max(nw, t.name.size());
@@ -99,7 +101,7 @@ void print_text(const gguf::File& f) {
     fmt::print("  parameters:      {}\n", tot.params);
     fmt::print("  bytes:           {}\n", tot.bytes);
     fmt::print("  bits per weight: {:.4f}\n", tot.bpw());
-    fmt::print("  types:\n");
+    fmt::print("  types:{}\n", tot.by_type.empty() ? "           (none)" : "");
     for (const auto& [name, h] : tot.by_type)
         fmt::print("    {:<8} {:>5} tensors  {:>12} params  {:>12} bytes  {:5.1f}%\n", name, h.tensors, h.params,
                    h.bytes, tot.bytes ? 100.0 * double(h.bytes) / double(tot.bytes) : 0.0);

@@ -166,6 +166,11 @@ TEST(GgufWriter, DisplayFormats) {
     EXPECT_EQ(Value::make_array(ValueType::UINT32, many).to_display(3), "[1, 2, 3, ... 512 items]");
     std::string long_str = Value::make_string(std::string(200, 'a')).to_display();
     EXPECT_NE(long_str.find("...\" (200 bytes)"), std::string::npos) << long_str;
+    // abbreviation never splits a UTF-8 character
+    std::string utf8;
+    for (int i = 0; i < 60; ++i) utf8 += "\xc3\xa9";  // é
+    std::string shown = Value::make_string(utf8).to_display();
+    EXPECT_EQ(shown, "\"" + utf8.substr(0, 80) + "...\" (120 bytes)");
 }
 
 TEST(GgufWriter, CustomAlignment) {
