@@ -21,12 +21,15 @@ struct Bigram {
 };
 }  // namespace
 
-// Symbols are UTF-8 characters; a lead byte announcing more bytes than are
-// left (or an invalid one) still makes a symbol, clamped to the text.
+// Symbols are UTF-8 characters; each byte of an invalid sequence is a symbol
+// of its own. (The reference takes the length a lead byte announces, so a
+// stray lead byte swallows the characters after it into byte fallback; for
+// valid text both agree.)
 static void split_symbols(std::string_view text, std::vector<Sym>& syms) {
     syms.clear();
     for (size_t off = 0; off < text.size();) {
-        size_t n = std::min(text.size() - off, tok::utf8_len(uint8_t(text[off])));
+        size_t n;
+        tok::utf8_decode(text, off, n);
         int idx = int(syms.size());
         syms.push_back({idx - 1, off + n == text.size() ? -1 : idx + 1, uint32_t(off), uint32_t(n)});
         off += n;

@@ -404,6 +404,77 @@ TEST(Bpe, UserDefinedTokensAlwaysMatch) {
     EXPECT_NE(std::find(ids.begin(), ids.end(), two), ids.end());
 }
 
+TEST(Eog, ConventionalEndTokens) {
+    GLINT_REQUIRE_SHARED();
+    const Tokenizer& tok = load(glint::test::shared_path("vocab/ggml-vocab-phi-3.gguf"));
+    int32_t end = tok.find_token("<|end|>");
+    ASSERT_GE(end, 0);
+    EXPECT_TRUE(tok.is_eog(end));
+    EXPECT_TRUE(tok.is_eog(tok.eos()));
+    EXPECT_TRUE(tok.eot() == end || tok.eot() == tok.find_token("<|endoftext|>"));
+    EXPECT_FALSE(tok.is_eog(tok.bos()));
+    EXPECT_FALSE(tok.is_eog(tok.find_token("<|user|>")));
+    // control text is plain text unless parse_special
+    auto plain = tok.encode("<|user|>hi<|end|>", false, false);
+    EXPECT_EQ(std::count(plain.begin(), plain.end(), end), 0);
+    auto parsed = tok.encode("<|user|>hi<|end|>", false, true);
+    EXPECT_EQ(parsed.front(), tok.find_token("<|user|>"));
+    EXPECT_EQ(parsed.back(), end);
+}
+
+// Arbitrary bytes (broken UTF-8, NULs, special-token fragments) never throw,
+// byte-exact tokenizers give them back, and streamed text is valid UTF-8.
+TEST(Robustness, RandomBytes) {
+    GLINT_REQUIRE_SHARED();
+    uint64_t state = 0x9E3779B97F4A7C15ull;
+    auto next = [&] {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        return state;
+    };
+    const char* alphabet[] = {"a", " ", "\n", "\t", "\xC3", "\xA9", "\xF0\x9F", "\x98\x81", "\xFF", "<s>",
+                              "</s>", "<|endoftext|>", "<|end", "|>", "  ", "1", "'s", "\xE2\x96\x81"};
+    for (const char* v : {"llama-spm", "phi-3", "gpt-2", "mpt", "deepseek-llm", "falcon", "bert-bge"}) {
+        const Tokenizer& tok = load(glint::test::shared_path(std::string("vocab/ggml-vocab-") + v + ".gguf"));
+        // some byte-level vocabularies (GPT-NeoX) lack a few bytes, which are dropped
+        bool has_byte[256];
+        for (int b = 0; b < 256; ++b)
+            has_byte[b] = tok.kind() != glint::TokenizerKind::Bpe || !tok.encode(std::string(1, char(b)), false, false).empty();
+        for (int iter = 0; iter < 200; ++iter) {
+            std::string text;
+            size_t n = next() % 24;
+            for (size_t i = 0; i < n; ++i) {
+                if (next() % 4 == 0) text += char(next() & 0xFF);
+                else text += alphabet[next() % std::size(alphabet)];
+            }
+            if (next() % 3 == 0) text.push_back('\0');
+            for (bool special : {false, true}) {
+                auto ids = tok.encode(text, special, special);
+                for (int32_t id : ids) ASSERT_TRUE(id >= 0 && id < tok.n_vocab()) << v;
+                // exact round trip, except where the input is not kept as is:
+                // WordPiece normalises, SentencePiece turns a literal U+2581
+                // into a space, user-defined tokens may strip or re-prefix space
+                bool exact = !special && tok.kind() != glint::TokenizerKind::Wpm &&
+                             !(tok.kind() == glint::TokenizerKind::Spm && text.find("\xE2\x96\x81") != std::string::npos);
+                for (int32_t id : ids)
+                    if (id == tok.unk() || tok.token_type(id) == glint::TokenType::UserDefined) exact = false;
+                if (exact) {
+                    std::string kept;
+                    for (char c : text)
+                        if (has_byte[uint8_t(c)]) kept += c;
+                    EXPECT_EQ(tok.decode(ids), kept) << v << " ids " << join(ids);
+                }
+                glint::StreamDecoder sd(tok, special);
+                std::string streamed;
+                for (int32_t id : ids) streamed += sd.push(id);
+                streamed += sd.flush();
+                std::string clean;
+                glint::utf8_sanitize(streamed, true, clean);
+                EXPECT_EQ(clean, streamed) << v;
+            }
+        }
+    }
+}
+
 // ---- errors ----
 
 glint::gguf::File vocab_file(const std::string& model, std::vector<std::string> tokens,
