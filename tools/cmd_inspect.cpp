@@ -1,6 +1,8 @@
 // `glint inspect FILE [--json]`: header, metadata, tensor table and totals of a
 // GGUF file, as text or JSON. Reads only what the GGUF reader validated.
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -107,17 +109,22 @@ void print_text(const gguf::File& f) {
                    h.bytes, tot.bytes ? 100.0 * double(h.bytes) / double(tot.bytes) : 0.0);
 }
 
-nlohmann::json value_json(const gguf::Value& v) {
+nlohmann::ordered_json value_json(const gguf::Value& v) {
     using gguf::ValueType;
     switch (v.type) {
         case ValueType::STRING: return std::string(v.str);
         case ValueType::BOOL: return v.scalar.b;
-        case ValueType::FLOAT32: return float(v.scalar.f);
+        case ValueType::FLOAT32: {
+            // the shortest decimal that reads back as this float, so 1e-5f prints as 1e-05
+            char buf[32];
+            auto r = std::to_chars(buf, buf + sizeof buf, float(v.scalar.f));
+            return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+        }
         case ValueType::FLOAT64: return v.scalar.f;
         case ValueType::UINT8: case ValueType::UINT16: case ValueType::UINT32: case ValueType::UINT64:
             return v.scalar.u;
         case ValueType::ARRAY: {
-            nlohmann::json a = nlohmann::json::array();
+            nlohmann::ordered_json a = nlohmann::ordered_json::array();
             for (size_t i = 0; i < std::min(v.array.size(), kMaxItems); ++i) a.push_back(value_json(v.array[i]));
             return a;
         }
@@ -126,7 +133,7 @@ nlohmann::json value_json(const gguf::Value& v) {
 }
 
 void print_json(const gguf::File& f) {
-    using nlohmann::json;
+    using json = nlohmann::ordered_json;  // keeps the header-first order
     json j;
     j["file"] = f.path();
     j["version"] = f.version();
