@@ -225,8 +225,8 @@ Tokenizer Tokenizer::from_gguf(const gguf::File& f) {
         }
         if (types) {
             const Value& t = types->array[i];
-            int64_t tv = is_signed_type(t.type) ? t.scalar.i : int64_t(t.scalar.u & 0xFF);
-            I.type[i] = tv >= 0 && tv <= 6 ? TokenType(tv) : TokenType::Undefined;
+            bool known = is_signed_type(t.type) ? t.scalar.i >= 0 && t.scalar.i <= 6 : t.scalar.u <= 6;
+            I.type[i] = known ? TokenType(t.scalar.u) : TokenType::Undefined;
         }
         I.max_token_len = std::max(I.max_token_len, w.size());
         I.to_id[w] = int32_t(i);
@@ -411,8 +411,11 @@ std::vector<tok::Fragment> Tokenizer::Impl::partition(std::string_view s, bool p
         return parse_special || (t != TokenType::Control && t != TokenType::Unknown);
     };
 
-    // every occurrence of every special text: (special index, position)
-    std::vector<std::pair<int32_t, size_t>> occ;
+    // Which specials occur at all: one trie walk per position. (Positions are
+    // not kept: a run of spaces holds dozens of overlapping whitespace tokens
+    // per byte in some vocabularies.)
+    std::vector<uint8_t> occurs(specials.size(), 0);
+    bool any = false;
     const auto& root = trie[0].next;
     if (!root.empty()) {
         bool first[256] = {};
@@ -427,41 +430,57 @@ std::vector<tok::Fragment> Tokenizer::Impl::partition(std::string_view s, bool p
                 if (it == nx.end() || it->first != uint8_t(s[j])) break;
                 node = it->second;
                 int32_t sp = trie[size_t(node)].special;
-                if (sp >= 0 && allowed(specials[size_t(sp)])) occ.emplace_back(sp, i);
+                if (sp >= 0 && !occurs[size_t(sp)] && allowed(specials[size_t(sp)])) occurs[size_t(sp)] = any = true;
             }
         }
     }
-    if (occ.empty()) {
+    if (!any) {
         frags.push_back({-1, 0, s.size()});
         return frags;
     }
-    std::sort(occ.begin(), occ.end());
 
     // Longer specials claim their (non-overlapping, left to right) occurrences
-    // first; shorter ones only where text is still unclaimed. Whitespace eaten
-    // by lstrip/rstrip is claimed with token -1 and dropped.
+    // first; shorter ones only where text is still unclaimed, as the reference
+    // does fragment by fragment. Whitespace eaten by lstrip/rstrip is claimed
+    // with token -1 and dropped.
     std::map<size_t, std::pair<size_t, int32_t>> claimed;  // start -> (end, token)
+    // end of the claimed interval holding position p, or 0 when p is free
+    auto claim_end = [&](size_t p) -> size_t {
+        auto it = claimed.upper_bound(p);
+        if (it == claimed.begin()) return 0;
+        --it;
+        return it->second.first > p ? it->second.first : 0;
+    };
     auto overlaps = [&](size_t a, size_t b) {
+        if (claim_end(a)) return true;
         auto it = claimed.upper_bound(a);
-        if (it != claimed.begin() && std::prev(it)->second.first > a) return true;
         return it != claimed.end() && it->first < b;
     };
-    for (size_t k = 0; k < occ.size();) {
-        int32_t sp = occ[k].first;
-        int32_t id = specials[size_t(sp)];
-        size_t L = text[size_t(id)].size(), resume = 0;
-        for (; k < occ.size() && occ[k].first == sp; ++k) {
-            size_t p = occ[k].second;
-            if (p < resume || overlaps(p, p + L)) continue;
+    for (size_t sp = 0; sp < specials.size(); ++sp) {
+        if (!occurs[sp]) continue;
+        const int32_t id = specials[sp];
+        const std::string& t = text[size_t(id)];
+        const size_t L = t.size();
+        for (size_t pos = 0;;) {
+            size_t p = s.find(t, pos);
+            if (p == std::string_view::npos) break;
+            if (size_t e = claim_end(p)) {
+                pos = e;
+                continue;
+            }
+            if (overlaps(p, p + L)) {
+                pos = p + 1;
+                continue;
+            }
             size_t a = p, z = p + L;
             if (lstrip[size_t(id)])
-                while (a > 0 && ascii_space(s[a - 1]) && !overlaps(a - 1, a)) --a;
+                while (a > 0 && ascii_space(s[a - 1]) && !claim_end(a - 1)) --a;
             if (rstrip[size_t(id)])
-                while (z < s.size() && ascii_space(s[z]) && !overlaps(z, z + 1)) ++z;
+                while (z < s.size() && ascii_space(s[z]) && !claim_end(z)) ++z;
             if (a < p) claimed[a] = {p, -1};
             claimed[p] = {p + L, id};
             if (z > p + L) claimed[p + L] = {z, -1};
-            resume = z;
+            pos = z;
         }
     }
     size_t pos = 0;
