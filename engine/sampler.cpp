@@ -14,7 +14,7 @@ std::string validate(const SamplerParams& p) {
     if (!(p.top_p > 0.0f && p.top_p <= 1.0f)) return "top-p must be in (0, 1], got " + std::to_string(p.top_p);
     if (!(p.min_p >= 0.0f && p.min_p <= 1.0f)) return "min-p must be in [0, 1], got " + std::to_string(p.min_p);
     if (!(p.repeat_penalty > 0.0f) || !std::isfinite(p.repeat_penalty))
-        return "repeat penalty must be > 0, got " + std::to_string(p.repeat_penalty);
+        return "repeat-penalty must be > 0, got " + std::to_string(p.repeat_penalty);
     if (!std::isfinite(p.freq_penalty) || !std::isfinite(p.presence_penalty)) return "penalties must be finite";
     if (p.repeat_last_n < 0) return "repeat-last-n must be >= 0, got " + std::to_string(p.repeat_last_n);
     return "";

@@ -3,10 +3,7 @@
 #include <fstream>
 #include <memory>
 
-#include "engine/context.h"
-#include "engine/model.h"
-#include "engine/sampler.h"
-#include "kernels/quants.h"
+#include "glint.h"
 #include "tools/cli.h"
 #include "tools/common.h"
 #include "tools/generate.h"
@@ -42,12 +39,24 @@ Generates text from a prompt and streams it to stdout; timings go to stderr.
   -h, --help              this help
 )";
 
+const char* const kKvNames[] = {"f16", "f32", "q8_0"};
+
+// --kv-type value -> API enum; false when unknown.
+bool parse_kv(const std::string& s, glint_kv_type& out) {
+    for (int i = 0; i < 3; ++i)
+        if (s == kKvNames[i]) {
+            out = glint_kv_type(i);
+            return true;
+        }
+    return false;
+}
+
 struct RunOptions {
     std::string model, prompt, prompt_file, logits_out;
     bool have_prompt = false, no_bos = false, display_prompt = true, verbose = false;
     int32_t n_predict = 256, n_ctx = 0, n_batch = 512, n_threads = 0, n_gpu_layers = 0;
-    KvType kv_type = KvType::F16;
-    SamplerParams sp;
+    glint_kv_type kv_type = GLINT_KV_F16;
+    glint_sampler_params sp = glint_sampler_default_params();
 };
 
 RunOptions parse(int argc, char** argv) {
@@ -70,20 +79,19 @@ RunOptions parse(int argc, char** argv) {
         else if (opt == "--repeat-last-n") o.sp.repeat_last_n = int32_t(a.integer(0, INT32_MAX));
         else if (opt == "--frequency-penalty") o.sp.freq_penalty = float(a.real());
         else if (opt == "--presence-penalty") o.sp.presence_penalty = float(a.real());
-        else if (opt == "-s" || opt == "--seed") o.sp.seed = uint64_t(a.integer(0, 0xFFFFFFFFll));
+        else if (opt == "-s" || opt == "--seed") o.sp.seed = uint32_t(a.integer(0, 0xFFFFFFFFll));
         else if (opt == "--no-bos") o.no_bos = true;
         else if (opt == "--no-display-prompt") o.display_prompt = false;
         else if (opt == "-ngl" || opt == "--n-gpu-layers") o.n_gpu_layers = int32_t(a.integer(0, INT32_MAX));
         else if (opt == "--kv-type") {
             const std::string s = a.str();
-            if (!parse_kv_type(s, o.kv_type)) throw UsageError("--kv-type must be f16, f32 or q8_0, got '" + s + "'");
+            if (!parse_kv(s, o.kv_type)) throw UsageError("--kv-type must be f16, f32 or q8_0, got '" + s + "'");
         } else if (opt == "--logits-out") o.logits_out = a.str();
         else if (opt == "-v" || opt == "--verbose") o.verbose = true;
         else throw UsageError("unknown option '" + opt + "'");
     }
     if (o.have_prompt && !o.prompt_file.empty()) throw UsageError("give either -p or -f, not both");
-    const std::string err = validate(o.sp);
-    if (!err.empty()) throw UsageError(err);
+    if (glint_sampler_params_check(&o.sp) != GLINT_OK) throw UsageError(glint_last_error());
     if (o.model.empty()) o.model = default_model_path();
     return o;
 }
@@ -101,41 +109,42 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "glint run: %s\nRun 'glint run --help' for the options.\n", e.what());
         return 2;
     }
+    glint_model* model = nullptr;
+    glint_context* ctx = nullptr;
+    glint_sampler* smp = nullptr;
+    int rc = 0;
     try {
         if (!o.prompt_file.empty()) o.prompt = read_file(o.prompt_file);
         const double t0 = now_ms();
-        std::unique_ptr<Model> model = Model::load(o.model);
-        ContextParams cp;
+        glint_model_params mp = glint_model_default_params();
+        mp.n_gpu_layers = o.n_gpu_layers;
+        check(glint_model_load(o.model.c_str(), &mp, &model));
+        glint_context_params cp = glint_context_default_params();
         cp.n_ctx = o.n_ctx;
         cp.n_batch = o.n_batch;
         cp.n_threads = o.n_threads;
         cp.kv_type = o.kv_type;
-        Context ctx(*model, cp);
+        check(glint_context_create(model, &cp, &ctx));
         const double load_ms = now_ms() - t0;
-        const int32_t n_ctx = ctx.params().n_ctx;
+        const glint_context_params eff = glint_context_get_params(ctx);
+        const int32_t n_ctx = eff.n_ctx;
 
-        const Tokenizer& tok = model->tokenizer();
-        std::vector<int32_t> prompt = tok.encode(o.prompt, !o.no_bos, false);
-        if (prompt.empty() && tok.bos() >= 0) prompt.push_back(tok.bos());
-        if (prompt.empty())
-            throw Error(ErrorCode::InvalidArgument, "the prompt is empty and the model has no BOS token to start from");
+        std::vector<int32_t> prompt = tokenize(model, o.prompt, !o.no_bos, false);
+        if (prompt.empty() && glint_token_bos(model) >= 0) prompt.push_back(glint_token_bos(model));
+        if (prompt.empty()) throw UsageError("the prompt is empty and the model has no BOS token to start from");
         if (int64_t(prompt.size()) > n_ctx)
-            throw Error(ErrorCode::ContextFull, "the prompt is " + std::to_string(prompt.size()) +
-                                                    " tokens, longer than the context of " + std::to_string(n_ctx) +
-                                                    " (raise -c)");
+            throw std::runtime_error("the prompt is " + std::to_string(prompt.size()) +
+                                     " tokens, longer than the context of " + std::to_string(n_ctx) + " (raise -c)");
         if (o.n_predict >= 0 && int64_t(prompt.size()) + o.n_predict > n_ctx)
-            throw Error(ErrorCode::ContextFull, "the prompt (" + std::to_string(prompt.size()) + " tokens) plus -n " +
-                                                    std::to_string(o.n_predict) + " exceeds the context of " +
-                                                    std::to_string(n_ctx) + " (raise -c or lower -n)");
-        if (o.n_gpu_layers > 0 && o.verbose)
-            std::fprintf(stderr, "note: -ngl %d requested; this build has no GPU backend, running on the CPU\n",
-                         o.n_gpu_layers);
-        Sampler sampler(o.sp, model->hparams().n_vocab);
+            throw std::runtime_error("the prompt (" + std::to_string(prompt.size()) + " tokens) plus -n " +
+                                     std::to_string(o.n_predict) + " exceeds the context of " + std::to_string(n_ctx) +
+                                     " (raise -c or lower -n)");
+        check(glint_sampler_create(model, &o.sp, &smp));
         if (o.verbose) {
-            std::fprintf(stderr, "model: %s (%s)\n", o.model.c_str(), model->description().c_str());
+            std::fprintf(stderr, "model: %s (%s)\n", o.model.c_str(), glint_model_desc(model));
             std::fprintf(stderr, "context %d, batch %d, threads %d, kv %s, kernels %s, seed %u, prompt %zu tokens\n",
-                         n_ctx, ctx.params().n_batch, ctx.params().n_threads, kv_type_name(o.kv_type),
-                         kernels::active_kernels().isa, sampler.seed(), prompt.size());
+                         n_ctx, eff.n_batch, eff.n_threads, kKvNames[o.kv_type], glint_cpu_kernels(),
+                         glint_sampler_seed(smp), prompt.size());
         }
 
         install_sigint_handler();
@@ -144,7 +153,7 @@ int run(int argc, char** argv) {
             std::fflush(stdout);
         }
         std::vector<float> logits;
-        GenStats st = generate(ctx, sampler, prompt, o.n_predict,
+        GenStats st = generate(ctx, model, smp, prompt, o.n_predict,
                                [](const std::string& s) {
                                    std::fputs(s.c_str(), stdout);
                                    std::fflush(stdout);
@@ -153,15 +162,19 @@ int run(int argc, char** argv) {
         if (!o.logits_out.empty()) {
             std::ofstream f(o.logits_out, std::ios::binary);
             f.write(reinterpret_cast<const char*>(logits.data()), std::streamsize(logits.size() * sizeof(float)));
-            if (!f) throw Error(ErrorCode::Io, o.logits_out + ": cannot write the logits");
+            if (!f) throw std::runtime_error(o.logits_out + ": cannot write the logits");
         }
         std::fputs("\n", stdout);
         print_timings(st, load_ms);
-        return st.interrupted ? 130 : 0;
+        rc = st.interrupted ? 130 : 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "glint run: %s\n", e.what());
-        return 1;
+        rc = 1;
     }
+    glint_sampler_free(smp);
+    glint_context_free(ctx);
+    glint_model_free(model);
+    return rc;
 }
 
 const Registration reg("run", "generate text from a prompt", &run);

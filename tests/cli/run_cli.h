@@ -34,7 +34,11 @@ inline CliResult run_glint(const std::vector<std::string>& args, const std::stri
     std::string dir = mkdtemp(tmpl);
     std::string cmd = shell_quote(GLINT_BIN);
     for (const auto& a : args) cmd += " " + shell_quote(a);
-    std::string in = dir + "/in", out = dir + "/out", err = dir + "/err";
+    // built with append: GCC 12 warns falsely (-Wrestrict) on operator+ here
+    std::string in(dir), out(dir), err(dir);
+    in.append("/in");
+    out.append("/out");
+    err.append("/err");
     { std::ofstream(in, std::ios::binary) << stdin_text; }
     cmd += " <" + in + " >" + out + " 2>" + err;
     int st = std::system(cmd.c_str());
