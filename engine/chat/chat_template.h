@@ -30,7 +30,7 @@ struct ChatTemplateOptions {
     // Largest string the template may build, the rendered result included.
     std::size_t max_output_bytes = 16u << 20;
     // Evaluation work budget; stops templates that loop without end.
-    uint64_t max_steps = 20'000'000;
+    uint64_t max_steps = 10'000'000;
     // Deepest run-time nesting of statements, expressions and macro calls.
     int max_depth = 600;
 };

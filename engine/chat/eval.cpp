@@ -4,6 +4,7 @@
 #include <cmath>
 #include <exception>
 
+#include "engine/chat/budget.h"
 #include "engine/chat/builtins.h"
 #include "engine/chat/text.h"
 
@@ -141,7 +142,11 @@ std::string missing_key_message(const Value& obj, const Value& key) {
 std::string Evaluator::render(const Body& body, const DictData& context) {
     root_ = std::make_shared<Scope>();
     for (const auto& [k, v] : context.items())
-        if (k.is_string()) root_->vars[k.str()] = v;
+        if (k.is_string()) root_->set(k.str(), v);
+    WorkBudget budget;
+    budget.limit = cfg_.limits.max_steps;
+    budget.max_bytes = cfg_.limits.max_output_bytes;
+    BudgetScope scope(&budget);
     std::string out;
     try {
         exec(body, root_, out);
@@ -151,18 +156,9 @@ std::string Evaluator::render(const Body& body, const DictData& context) {
     return out;
 }
 
-void Evaluator::charge(uint64_t units) {
-    steps_ += units;
-    if (steps_ > cfg_.limits.max_steps)
-        raise("LimitError", "template exceeded its evaluation budget (" + std::to_string(cfg_.limits.max_steps) +
-                                " steps); it may loop without end");
-}
+void Evaluator::charge(uint64_t units) { charge_work(units); }
 
-void Evaluator::check_size(std::size_t bytes) const {
-    if (bytes > cfg_.limits.max_output_bytes)
-        raise("LimitError",
-              "template output exceeds the size limit (" + std::to_string(cfg_.limits.max_output_bytes) + " bytes)");
-}
+void Evaluator::check_size(std::size_t bytes) const { check_bytes(bytes); }
 
 void Evaluator::append(std::string& out, std::string_view s) {
     check_size(out.size() + s.size());
@@ -224,7 +220,7 @@ Evaluator::Flow Evaluator::exec_stmt(const Stmt& s, const ScopePtr& scope, std::
             fn->name = s.text;
             fn->macro = &s;
             fn->scope = scope;
-            scope->vars[s.text] = Value::function(std::move(fn));
+            scope->set(s.text, Value::function(std::move(fn)));
             return Flow::Normal;
         }
         case StmtKind::With: {
@@ -267,7 +263,7 @@ Evaluator::Flow Evaluator::exec_for(const Stmt& s, const ScopePtr& scope, std::s
         auto iter = std::make_shared<Scope>();  // fresh per iteration, as in Jinja2
         iter->parent = scope;
         assign(s.target, list[i], iter);
-        iter->vars["loop"] = loop;
+        iter->set("loop", loop);
         if (exec(s.body, iter, out) == Flow::Break) break;
     }
     return Flow::Normal;
@@ -275,7 +271,7 @@ Evaluator::Flow Evaluator::exec_for(const Stmt& s, const ScopePtr& scope, std::s
 
 void Evaluator::assign(const Target& t, const Value& v, const ScopePtr& scope) {
     switch (t.kind) {
-        case Target::Kind::Name: scope->vars[t.name] = v; return;
+        case Target::Kind::Name: scope->set(t.name, v); return;
         case Target::Kind::Tuple: {
             std::vector<Value> vals = iterate(v);
             std::size_t want = t.items.size();
@@ -312,7 +308,7 @@ Value Evaluator::call_macro(const Function& f, CallArgs& args) {
     std::vector<Value> extra_pos;
     for (std::size_t i = 0; i < args.pos.size(); ++i) {
         if (i < np) {
-            sc->vars[m.params[i]] = args.pos[i];
+            sc->set(m.params[i], args.pos[i]);
             bound[i] = true;
         } else {
             extra_pos.push_back(args.pos[i]);
@@ -326,7 +322,7 @@ Value Evaluator::call_macro(const Function& f, CallArgs& args) {
         while (i < np && m.params[i] != k) ++i;
         if (i < np) {
             if (bound[i]) raise("TypeError", "macro '" + m.text + "' got multiple values for argument '" + k + "'");
-            sc->vars[k] = v;
+            sc->set(k, v);
             bound[i] = true;
         } else if (m.uses_kwargs) {
             extra_kw.set(Value(k), v);
@@ -336,11 +332,11 @@ Value Evaluator::call_macro(const Function& f, CallArgs& args) {
     }
     for (std::size_t i = 0; i < np; ++i) {
         if (bound[i]) continue;
-        if (m.defaults[i]) sc->vars[m.params[i]] = eval(*m.defaults[i], sc);
-        else sc->vars[m.params[i]] = Value::undefined("parameter '" + m.params[i] + "' was not provided");
+        if (m.defaults[i]) sc->set(m.params[i], eval(*m.defaults[i], sc));
+        else sc->set(m.params[i], Value::undefined("parameter '" + m.params[i] + "' was not provided"));
     }
-    if (m.uses_varargs) sc->vars["varargs"] = Value::tuple(std::move(extra_pos));
-    if (m.uses_kwargs) sc->vars["kwargs"] = Value::dict(std::move(extra_kw));
+    if (m.uses_varargs) sc->set("varargs", Value::tuple(std::move(extra_pos)));
+    if (m.uses_kwargs) sc->set("kwargs", Value::dict(std::move(extra_kw)));
     std::string buf;
     exec(m.body, sc, buf);
     return Value(std::move(buf));
@@ -466,9 +462,21 @@ Value Evaluator::eval_filter(const Expr& e, const ScopePtr& scope, const Value* 
     return apply_filter(e.name, input, args);
 }
 
+namespace {
+// Rough cost of handing `v` to a builtin that may walk all of it.
+uint64_t input_cost(const Value& v) {
+    if (v.is_string()) return v.str().size() / 64;
+    if (v.is_sequence()) return v.items().size();
+    if (v.is_dict()) return v.dict().size();
+    return 0;
+}
+}  // namespace
+
 Value Evaluator::apply_filter(std::string_view name, const Value& v, CallArgs& args) {
     FilterFn f = find_filter(name);
     if (!f) raise("TemplateRuntimeError", "no filter named '" + std::string(name) + "'");
+    charge(input_cost(v));
+    for (const Value& a : args.pos) charge(input_cost(a));
     return f(*this, v, args);
 }
 
@@ -483,6 +491,8 @@ Value Evaluator::call(const Value& fn, CallArgs& args) {
     if (!fn.is_function()) raise("TypeError", "'" + fn.type_name() + "' object is not callable");
     const Function& f = fn.fn();
     if (f.macro) return call_macro(f, args);
+    charge(input_cost(f.bound_self));
+    for (const Value& a : args.pos) charge(input_cost(a));
     return f.native(*this, args);
 }
 
@@ -587,7 +597,7 @@ bool Evaluator::contains(const Value& container, const Value& item) {
         case Kind::String:
             if (!item.is_string())
                 raise("TypeError", "'in <string>' requires string as left operand, not " + item.type_name());
-            return container.str().find(item.str()) != std::string::npos;
+            return find_sub(container.str(), item.str()) != std::string::npos;
         case Kind::List:
         case Kind::Tuple:
             charge(container.items().size());
@@ -627,6 +637,7 @@ Value Evaluator::eval_getitem(const Expr& e, const ScopePtr& scope) {
     for (int i = 0; i < 3; ++i) parts[i] = key.items[i] ? eval(*key.items[i], scope) : Value::none();
     if (obj.is_undefined()) raise_undefined(obj);
     if (obj.is_string()) {
+        charge(obj.str().size() / 64);
         std::u32string s = utf8_decode(obj.str());
         std::u32string out;
         for (std::size_t i : slice_indices(s.size(), parts[0], parts[1], parts[2])) out.push_back(s[i]);
@@ -682,6 +693,7 @@ Value Evaluator::getitem(const Value& obj, const Value& key) {
     } else if ((obj.is_sequence() || obj.is_string()) && key.is_integral()) {
         int64_t i = key.as_int();
         if (obj.is_string()) {
+            charge(obj.str().size() / 64);
             std::u32string s = utf8_decode(obj.str());
             int64_t n = static_cast<int64_t>(s.size());
             if (i < 0) i += n;

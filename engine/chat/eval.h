@@ -18,7 +18,7 @@ namespace glint::chat {
 
 struct EvalLimits {
     std::size_t max_output_bytes = 16u << 20;  // any single rendered string, including the result
-    uint64_t max_steps = 20'000'000;           // evaluation work units (nodes, items, bytes/64)
+    uint64_t max_steps = 10'000'000;           // evaluation work units (nodes, items, bytes/64)
     int max_depth = 600;                       // nested statements/expressions/macro frames at run time
 };
 
@@ -32,17 +32,46 @@ struct StrHash {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
 };
 
+// Variables of one scope. Most scopes (a loop iteration, a macro call) hold
+// a handful of names, so they live in a small vector; a scope that grows big
+// (a large context) switches to a hash map.
 struct Scope {
     std::shared_ptr<Scope> parent;
-    std::unordered_map<std::string, Value, StrHash, std::equal_to<>> vars;
 
-    const Value* find(std::string_view name) const {
-        for (const Scope* s = this; s; s = s->parent.get()) {
-            auto it = s->vars.find(name);
-            if (it != s->vars.end()) return &it->second;
+    const Value* find_local(std::string_view name) const {
+        if (big_) {
+            auto it = big_->find(name);
+            return it == big_->end() ? nullptr : &it->second;
         }
+        for (const auto& kv : small_)
+            if (kv.first == name) return &kv.second;
         return nullptr;
     }
+    const Value* find(std::string_view name) const {
+        for (const Scope* s = this; s; s = s->parent.get())
+            if (const Value* v = s->find_local(name)) return v;
+        return nullptr;
+    }
+    void set(std::string_view name, Value v) {
+        if (Value* cur = const_cast<Value*>(find_local(name))) {
+            *cur = std::move(v);
+            return;
+        }
+        if (!big_ && small_.size() < 16) {
+            small_.emplace_back(std::string(name), std::move(v));
+            return;
+        }
+        if (!big_) {
+            big_ = std::make_unique<std::unordered_map<std::string, Value, StrHash, std::equal_to<>>>();
+            for (auto& kv : small_) big_->emplace(std::move(kv.first), std::move(kv.second));
+            small_.clear();
+        }
+        big_->emplace(std::string(name), std::move(v));
+    }
+
+private:
+    std::vector<std::pair<std::string, Value>> small_;
+    std::unique_ptr<std::unordered_map<std::string, Value, StrHash, std::equal_to<>>> big_;
 };
 using ScopePtr = std::shared_ptr<Scope>;
 
@@ -97,7 +126,6 @@ private:
 
     const EvalConfig& cfg_;
     ScopePtr root_;
-    uint64_t steps_ = 0;
     int depth_ = 0;
     SrcPos pos_;
 };

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "engine/chat/budget.h"
 #include "engine/chat/text.h"
 #include "gguf/error.h"
 
@@ -258,6 +259,8 @@ std::string key_string(const Value& k) {
 }
 
 void dump(std::string& out, const Value& v, const JsonDumpOptions& o, int level) {
+    charge_work(1);
+    check_bytes(out.size());
     auto newline = [&](int lvl) {
         out.push_back('\n');
         for (int i = 0; i < lvl; ++i) out += *o.indent;

@@ -73,14 +73,26 @@ public:
     }
 
 private:
-    [[noreturn]] void fail(std::size_t off, std::string msg) { throw SyntaxError{std::move(msg), pos_of(off)}; }
+    [[noreturn]] void fail(std::size_t off, std::string msg) {
+        cache_line_ = 0;  // may point backwards
+        throw SyntaxError{std::move(msg), pos_of(off)};
+    }
 
-    SrcPos pos_of(std::size_t off) const {
+    // Column counts code points; positions are asked for in increasing order,
+    // so the count continues from the previous answer (linear overall).
+    SrcPos pos_of(std::size_t off) {
+        off = std::min(off, src_.size());
         auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), off);
         std::size_t line = static_cast<std::size_t>(it - line_starts_.begin());
         std::size_t ls = line_starts_[line - 1];
-        std::size_t col = utf8_length(std::string_view(src_).substr(ls, std::min(off, src_.size()) - ls)) + 1;
-        return {static_cast<int>(line), static_cast<int>(col)};
+        if (line != cache_line_ || off < cache_off_) {
+            cache_line_ = line;
+            cache_off_ = ls;
+            cache_col_ = 1;
+        }
+        cache_col_ += utf8_length(std::string_view(src_).substr(cache_off_, off - cache_off_));
+        cache_off_ = off;
+        return {static_cast<int>(line), static_cast<int>(cache_col_)};
     }
 
     // Byte length of the (Unicode) whitespace character at p, 0 if none.
@@ -422,6 +434,7 @@ private:
     std::vector<std::size_t> line_starts_;
     std::vector<Token> out_;
     bool line_starting_ = true;
+    std::size_t cache_line_ = 0, cache_off_ = 0, cache_col_ = 1;
 };
 
 }  // namespace

@@ -17,9 +17,9 @@ using detail::to_index;
 namespace detail {
 
 namespace {
-bool in_chars(char32_t c, const std::u32string* chars) {
-    if (!chars) return py_isspace(c);
-    return chars->find(c) != std::u32string::npos;
+bool in_chars(char32_t c, const std::u32string* sorted_chars) {
+    if (!sorted_chars) return py_isspace(c);
+    return std::binary_search(sorted_chars->begin(), sorted_chars->end(), c);
 }
 }  // namespace
 
@@ -29,6 +29,7 @@ std::string py_strip(std::string_view s, const Value& chars, bool left, bool rig
     if (!chars.is_none() && !chars.is_undefined()) {
         if (!chars.is_string()) raise("TypeError", "strip arg must be None or str");
         set = utf8_decode(chars.str());
+        std::sort(set.begin(), set.end());
         cs = &set;
     }
     std::u32string u = utf8_decode(s);
@@ -85,7 +86,7 @@ std::vector<Value> py_split(const Value& self, const Value& sep, int64_t maxspli
             while (true) {
                 std::size_t j = (maxsplit >= 0 && static_cast<int64_t>(parts.size()) >= maxsplit)
                                     ? std::string::npos
-                                    : s.find(sp, i);
+                                    : find_sub(s, sp, i);
                 if (j == std::string::npos) {
                     parts.push_back(s.substr(i));
                     break;
@@ -98,7 +99,7 @@ std::vector<Value> py_split(const Value& self, const Value& sep, int64_t maxspli
             while (true) {
                 std::size_t j = std::string::npos;
                 if (!(maxsplit >= 0 && static_cast<int64_t>(parts.size()) >= maxsplit) && e >= sp.size())
-                    j = s.rfind(sp, e - sp.size());
+                    j = rfind_sub(s, sp, e - sp.size());
                 if (j == std::string::npos) {
                     parts.push_back(s.substr(0, e));
                     break;
@@ -132,7 +133,7 @@ std::string py_replace(std::string_view s, std::string_view old, std::string_vie
     std::size_t i = 0;
     int64_t done = 0;
     while (count < 0 || done < count) {
-        std::size_t j = s.find(old, i);
+        std::size_t j = find_sub(s, old, i);
         if (j == std::string_view::npos) break;
         out.append(s.substr(i, j - i));
         out.append(repl);
@@ -780,17 +781,19 @@ std::u32string window(const std::u32string& u, const Args& p, std::size_t si) {
 int64_t find_impl(const Value& self, CallArgs& a, bool rev, const char* name) {
     Args p(name, a, {"sub", "start", "end"});
     std::u32string u = utf8_decode(self.str());
-    std::u32string sub = utf8_decode(str_arg(p.get(0), "argument").str());
+    const std::string& sub = str_arg(p.get(0), "argument").str();
     int64_t n = static_cast<int64_t>(u.size());
     int64_t start = 0;
     if (!p.get(1).is_none()) {
         start = to_index(p.get(1));
         if (start < 0) start = std::max<int64_t>(0, start + n);
     }
-    std::u32string w = window(u, p, 1);
-    std::size_t r = rev ? w.rfind(sub) : w.find(sub);
-    if (r == std::u32string::npos || start > n) return -1;
-    return static_cast<int64_t>(r) + std::min(start, n);
+    if (start > n) return -1;
+    // Search the UTF-8 bytes of the window, then count code points before the hit.
+    std::string w = utf8_encode(window(u, p, 1));
+    std::size_t r = rev ? rfind_sub(w, sub) : find_sub(w, sub);
+    if (r == std::string::npos) return -1;
+    return static_cast<int64_t>(utf8_length(std::string_view(w).substr(0, r))) + start;
 }
 
 bool affix_impl(const Value& self, CallArgs& a, bool ends, const char* name) {
@@ -872,11 +875,12 @@ const std::unordered_map<std::string_view, Method>& str_methods() {
          }},
         {"count", [](Evaluator&, const Value& s, CallArgs& a) {
              Args p("count", a, {"sub", "start", "end"});
-             std::u32string w = window(utf8_decode(s.str()), p, 1);
-             std::u32string sub = utf8_decode(str_arg(p.get(0), "argument").str());
-             if (sub.empty()) return Value(static_cast<int64_t>(w.size() + 1));
+             std::u32string wu = window(utf8_decode(s.str()), p, 1);
+             const std::string& sub = str_arg(p.get(0), "argument").str();
+             if (sub.empty()) return Value(static_cast<int64_t>(wu.size() + 1));
+             std::string w = utf8_encode(wu);
              int64_t n = 0;
-             for (std::size_t i = w.find(sub); i != std::u32string::npos; i = w.find(sub, i + sub.size())) ++n;
+             for (std::size_t i = find_sub(w, sub); i != std::string::npos; i = find_sub(w, sub, i + sub.size())) ++n;
              return Value(n);
          }},
         {"join", [](Evaluator& ev, const Value& s, CallArgs& a) {
@@ -930,7 +934,7 @@ const std::unordered_map<std::string_view, Method>& str_methods() {
              const std::string& sep = str_arg(p.get(0), "partition() argument").str();
              if (sep.empty()) raise("ValueError", "empty separator");
              const std::string& str = s.str();
-             std::size_t i = str.find(sep);
+             std::size_t i = find_sub(str, sep);
              bool safe = s.is_safe();
              if (i == std::string::npos) return Value::tuple({Value(str, safe), Value("", safe), Value("", safe)});
              return Value::tuple({Value(str.substr(0, i), safe), Value(sep, safe), Value(str.substr(i + sep.size()), safe)});
@@ -940,7 +944,7 @@ const std::unordered_map<std::string_view, Method>& str_methods() {
              const std::string& sep = str_arg(p.get(0), "rpartition() argument").str();
              if (sep.empty()) raise("ValueError", "empty separator");
              const std::string& str = s.str();
-             std::size_t i = str.rfind(sep);
+             std::size_t i = rfind_sub(str, sep);
              bool safe = s.is_safe();
              if (i == std::string::npos) return Value::tuple({Value("", safe), Value("", safe), Value(str, safe)});
              return Value::tuple({Value(str.substr(0, i), safe), Value(sep, safe), Value(str.substr(i + sep.size()), safe)});

@@ -657,7 +657,7 @@ private:
     }
 
     ExprPtr parse_call(ExprPtr node) {
-        auto e = make(ExprKind::Call, cur().pos);
+        auto e = make(ExprKind::Call, node->pos);  // errors point at the callee
         e->items.push_back(std::move(node));
         parse_call_args(*e);
         return seal(std::move(e));

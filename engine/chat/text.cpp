@@ -1,9 +1,13 @@
 #include "engine/chat/text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <vector>
+
+#include "engine/chat/budget.h"
 
 namespace glint::chat {
 
@@ -289,6 +293,45 @@ std::size_t last_cp(std::string_view s, std::size_t end, char32_t& cp) {
     return end - start;
 }
 }  // namespace
+
+namespace {
+std::size_t kmp_find(std::string_view h, std::string_view n, std::size_t from) {
+    std::vector<std::size_t> fail(n.size(), 0);
+    for (std::size_t i = 1, k = 0; i < n.size(); ++i) {
+        while (k > 0 && n[i] != n[k]) k = fail[k - 1];
+        if (n[i] == n[k]) ++k;
+        fail[i] = k;
+    }
+    for (std::size_t i = from, k = 0; i < h.size(); ++i) {
+        while (k > 0 && h[i] != n[k]) k = fail[k - 1];
+        if (h[i] == n[k]) ++k;
+        if (k == n.size()) return i + 1 - n.size();
+    }
+    return std::string_view::npos;
+}
+constexpr std::size_t kShortNeedle = 16;  // std::find is fine (and faster) below this
+}  // namespace
+
+std::size_t find_sub(std::string_view hay, std::string_view needle, std::size_t from) {
+    if (from > hay.size()) return std::string_view::npos;
+    charge_work((hay.size() - from) / 16 + 1);
+    if (needle.size() <= kShortNeedle || needle.empty()) return hay.find(needle, from);
+    return kmp_find(hay, needle, from);
+}
+
+std::size_t rfind_sub(std::string_view hay, std::string_view needle, std::size_t last_start) {
+    charge_work(hay.size() / 16 + 1);
+    if (needle.size() <= kShortNeedle) return hay.rfind(needle, last_start);
+    if (needle.size() > hay.size()) return std::string_view::npos;
+    std::size_t max_start = std::min(last_start, hay.size() - needle.size());
+    std::string rh(hay.substr(0, max_start + needle.size()));
+    std::string rn(needle);
+    std::reverse(rh.begin(), rh.end());
+    std::reverse(rn.begin(), rn.end());
+    std::size_t r = kmp_find(rh, rn, 0);
+    if (r == std::string_view::npos) return r;
+    return rh.size() - r - needle.size();
+}
 
 std::string_view py_rstrip_ws(std::string_view s) {
     std::size_t end = s.size();

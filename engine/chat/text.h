@@ -33,6 +33,12 @@ std::string py_str_upper(std::string_view s);
 std::string py_repr_str(std::string_view s);
 std::string py_repr_float(double v);
 
+// Substring search in linear time (long needles would make std::find
+// quadratic on hostile input); charges the render's work budget.
+std::size_t find_sub(std::string_view hay, std::string_view needle, std::size_t from = 0);
+// Last occurrence starting at or before `last_start` (npos: anywhere).
+std::size_t rfind_sub(std::string_view hay, std::string_view needle, std::size_t last_start = std::string_view::npos);
+
 // str.rstrip()/lstrip()/strip() with no argument (Unicode whitespace).
 std::string_view py_rstrip_ws(std::string_view s);
 std::string_view py_lstrip_ws(std::string_view s);

@@ -3,11 +3,34 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/chat/budget.h"
 #include "engine/chat/text.h"
 
 namespace glint::chat {
 
 void raise(std::string type, std::string message) { throw RenderError{std::move(type), std::move(message)}; }
+
+namespace {
+thread_local WorkBudget* t_budget = nullptr;
+}
+
+BudgetScope::BudgetScope(WorkBudget* b) : prev_(t_budget) { t_budget = b; }
+BudgetScope::~BudgetScope() { t_budget = prev_; }
+
+void charge_work(uint64_t units) {
+    WorkBudget* b = t_budget;
+    if (!b) return;
+    b->used += units;
+    if (b->used > b->limit)
+        raise("LimitError", "template exceeded its evaluation budget (" + std::to_string(b->limit) +
+                                " steps); it may loop without end");
+}
+
+void check_bytes(std::size_t n) {
+    WorkBudget* b = t_budget;
+    if (b && n > b->max_bytes)
+        raise("LimitError", "template output exceeds the size limit (" + std::to_string(b->max_bytes) + " bytes)");
+}
 
 namespace {
 
@@ -218,6 +241,8 @@ std::string Value::repr() const {
 }
 
 void Value::append_repr(std::string& out, int depth) const {
+    charge_work(1);
+    check_bytes(out.size());
     switch (kind_) {
         case Kind::Undefined: out += "Undefined"; return;
         case Kind::None: out += "None"; return;
@@ -357,10 +382,14 @@ Shape DictData::shape() const { return {child_shape_.depth + 1, child_shape_.has
 bool py_equal(const Value& a, const Value& b) {
     if (a.is_number() && b.is_number()) return num_order(a, b) == 0;
     if (a.kind() != b.kind()) return false;
+    if (a.kind() != Kind::String && a.identity() && a.identity() == b.identity()) return true;  // as Python's `is` shortcut
+    charge_work(1);
     switch (a.kind()) {
         case Kind::Undefined:
         case Kind::None: return true;
-        case Kind::String: return a.str() == b.str();
+        case Kind::String:
+            charge_work(a.str().size() / 64);
+            return a.str() == b.str();
         case Kind::List:
         case Kind::Tuple: {
             const auto& x = a.items();
@@ -385,6 +414,7 @@ bool py_equal(const Value& a, const Value& b) {
 }
 
 bool py_less(const Value& a, const Value& b) {
+    charge_work(1);
     if (a.is_undefined()) raise("UndefinedError", a.str().empty() ? "value is undefined" : a.str());
     if (b.is_undefined()) raise("UndefinedError", b.str().empty() ? "value is undefined" : b.str());
     if (a.is_number() && b.is_number()) return num_order(a, b) == -1;
@@ -415,7 +445,7 @@ bool py_compare(const Value& a, const Value& b, std::string_view op) {
 
 std::size_t py_hash(const Value& v) {
     switch (v.kind()) {
-        case Kind::String: return std::hash<std::string_view>()(v.str());
+        case Kind::String: charge_work(v.str().size() / 64); return std::hash<std::string_view>()(v.str());
         case Kind::Bool:
         case Kind::Int: return std::hash<int64_t>()(v.as_int()) ^ 0x9e3779b97f4a7c15ULL;
         case Kind::Float: {
@@ -428,6 +458,7 @@ std::size_t py_hash(const Value& v) {
         case Kind::Undefined: return 0x7654321;
         case Kind::Tuple: {
             std::size_t h = 0x345678;
+            charge_work(v.items().size());
             for (const Value& x : v.items()) h = h * 1000003 ^ py_hash(x);
             return h;
         }
