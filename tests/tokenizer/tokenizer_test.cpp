@@ -546,4 +546,65 @@ TEST(Synthetic, TinyBpeMergesByRank) {
     EXPECT_EQ(tok.decode({4, 5, 4}), "abc abc");
 }
 
+// GPT-2 byte-level alphabet: the 256 single-byte tokens.
+std::vector<std::string> byte_level_alphabet() {
+    std::vector<std::string> out;
+    int n = 0;
+    for (int b = 0; b < 256; ++b) {
+        bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+        unsigned cp = printable ? unsigned(b) : 256u + unsigned(n++);
+        std::string u;
+        if (cp < 0x80) u += char(cp);
+        else u += char(0xC0 | (cp >> 6)), u += char(0x80 | (cp & 0x3F));
+        out.push_back(u);
+    }
+    return out;
+}
+
+Tokenizer byte_level_vocab(const std::string& pre, const std::vector<std::string>& words) {
+    auto tokens = byte_level_alphabet();
+    tokens.insert(tokens.end(), words.begin(), words.end());
+    glint::gguf::Writer w;
+    w.set("tokenizer.ggml.model", glint::gguf::Value::make_string("gpt2"));
+    w.set("tokenizer.ggml.pre", glint::gguf::Value::make_string(pre));
+    w.set("tokenizer.ggml.tokens", glint::gguf::Value::make_string_array(tokens));
+    w.set("tokenizer.ggml.merges", glint::gguf::Value::make_string_array({}));
+    auto bytes = w.to_bytes();
+    auto f = glint::gguf::File::from_memory(bytes.data(), bytes.size(), pre + ".gguf");
+    return Tokenizer::from_gguf(f);
+}
+
+// Without merges every piece is spelled in byte tokens, except where the
+// whole pre-tokenized word is a token and the vocabulary ignores merges
+// (llama3): that exposes the split points.
+TEST(Synthetic, Llama3SplitsDigitsInThrees) {
+    Tokenizer tok = byte_level_vocab("llama-bpe", {"123", "456", "Hello", "\xC4\xA0world", "\xC4\x8A\xC4\x8A"});
+    EXPECT_TRUE(tok.add_bos());  // llama3-style vocabularies ask for BOS
+    auto id = [&](const char* s) { return tok.find_token(s); };
+    EXPECT_EQ(tok.encode("123456", false, false), (std::vector<int32_t>{id("123"), id("456")}));
+    EXPECT_EQ(tok.encode("Hello world", false, false), (std::vector<int32_t>{id("Hello"), id("\xC4\xA0world")}));
+    // "\s*[\r\n]+" keeps newline runs together
+    EXPECT_EQ(tok.encode("\n\n", false, false), (std::vector<int32_t>{id("\xC4\x8A\xC4\x8A")}));
+    EXPECT_EQ(tok.decode(tok.encode("x 12345\n\n y", false, false)), "x 12345\n\n y");
+}
+
+TEST(Synthetic, Qwen2SplitsEveryDigit) {
+    Tokenizer tok = byte_level_vocab("qwen2", {"12"});
+    auto ids = tok.encode("12", false, false);
+    EXPECT_EQ(ids.size(), 2u);  // no merges and no ignore_merges: bytes
+    EXPECT_EQ(tok.decode(tok.encode("I'm 42, héllo\r\n", false, false)), "I'm 42, héllo\r\n");
+}
+
+TEST(Synthetic, EveryPreTokenizerCompiles) {
+    for (const char* pre : {"default", "llama3", "llama-bpe", "dbrx", "smaug-bpe", "deepseek-llm", "deepseek-coder",
+                            "deepseek-v3", "falcon", "falcon3", "mpt", "starcoder", "gpt-2", "refact", "command-r",
+                            "qwen2", "stablelm2", "olmo", "poro-chat", "chatglm-bpe", "viking", "jais", "tekken",
+                            "smollm", "codeshell", "bloom", "gpt3-finnish", "exaone", "chameleon", "minerva-7b",
+                            "megrez", "phi-2", "jina-v2-code", "roberta-bpe"}) {
+        Tokenizer tok = byte_level_vocab(pre, {});
+        const std::string text = "Hello, y'all! 1234 héllo  \n\t 世界 🦙 <x>";
+        EXPECT_EQ(tok.decode(tok.encode(text, false, false)), text) << pre;
+    }
+}
+
 }  // namespace
