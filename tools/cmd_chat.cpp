@@ -239,7 +239,8 @@ int chat(int argc, char** argv) {
     return rc;
 }
 
-const Registration reg("chat", "chat through the model's chat template", &chat);
+const Registration reg("chat", "chat through the model's chat template", &chat,
+                       [](int c, char** v) { (void)parse(c, v); });
 
 }  // namespace
 }  // namespace glint::cli

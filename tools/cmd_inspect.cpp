@@ -13,6 +13,7 @@
 
 #include "gguf/gguf.h"
 #include "tools/cli.h"
+#include "tools/common.h"
 
 namespace glint::cli {
 namespace {
@@ -173,32 +174,46 @@ void print_json(const gguf::File& f) {
     fmt::print("{}\n", j.dump(2, ' ', false, json::error_handler_t::replace));
 }
 
-int usage_error(const std::string& msg) {
-    std::fprintf(stderr, "glint inspect: %s\n\n%s", msg.c_str(), kUsage);
-    return 2;
-}
-
-int cmd_inspect(int argc, char** argv) {
+struct InspectArgs {
     std::string path;
-    bool json = false, have_path = false;
+    bool json = false;
+};
+
+InspectArgs parse(int argc, char** argv) {
+    InspectArgs o;
+    bool have_path = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "-h" || a == "--help") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
         if (a == "--json") {
-            json = true;
+            o.json = true;
         } else if (a.size() > 1 && a[0] == '-') {
-            return usage_error("unknown option '" + a + "'");
+            throw UsageError("unknown option '" + a + "'");
         } else if (have_path) {
-            return usage_error("expected one file, got '" + path + "' and '" + a + "'");
+            throw UsageError("expected one file, got '" + o.path + "' and '" + a + "'");
         } else {
-            path = a;
+            o.path = a;
             have_path = true;
         }
     }
-    if (!have_path) return usage_error("missing FILE");
+    if (!have_path) throw UsageError("missing FILE");
+    return o;
+}
+
+int cmd_inspect(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+    InspectArgs o;
+    try {
+        o = parse(argc, argv);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "glint inspect: %s\n\n%s", e.what(), kUsage);
+        return 2;
+    }
+    const std::string& path = o.path;
+    const bool json = o.json;
     try {
         gguf::File f = gguf::File::open(path);
         if (json)
@@ -213,7 +228,8 @@ int cmd_inspect(int argc, char** argv) {
     return 0;
 }
 
-Registration reg("inspect", "show a GGUF file's header, metadata and tensors", &cmd_inspect);
+Registration reg("inspect", "show a GGUF file's header, metadata and tensors", &cmd_inspect,
+                 [](int c, char** v) { (void)parse(c, v); });
 
 }  // namespace
 }  // namespace glint::cli

@@ -177,7 +177,7 @@ int run(int argc, char** argv) {
     return rc;
 }
 
-const Registration reg("run", "generate text from a prompt", &run);
+const Registration reg("run", "generate text from a prompt", &run, [](int c, char** v) { (void)parse(c, v); });
 
 }  // namespace
 }  // namespace glint::cli

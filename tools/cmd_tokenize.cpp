@@ -125,7 +125,8 @@ int tokenize(int argc, char** argv) {
     }
 }
 
-const Registration reg("tokenize", "print the token ids of a text", &tokenize);
+const Registration reg("tokenize", "print the token ids of a text", &tokenize,
+                       [](int c, char** v) { (void)parse(c, v); });
 
 }  // namespace
 }  // namespace glint::cli
