@@ -8,6 +8,7 @@
 // the file, the byte offset and the key or tensor concerned.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -125,6 +126,12 @@ public:
     // dims as in TensorInfo::ne (ne[0] first); bytes must equal the type's size.
     void add_tensor(std::string name, TensorType type, std::vector<int64_t> dims,
                     const void* data, size_t bytes);
+    // A tensor whose `bytes` are produced by fill(dst) only while writing, one
+    // tensor at a time, so multi-GB files never sit whole in memory. fill may
+    // throw; write() then removes its temporary file and rethrows.
+    using TensorFill = std::function<void(uint8_t* dst)>;
+    void add_tensor_deferred(std::string name, TensorType type, std::vector<int64_t> dims, size_t bytes,
+                             TensorFill fill);
     // Writes to `path` through a temporary file renamed into place, so a failed
     // write never leaves a partial file. Throws glint::Error(Io).
     void write(const std::string& path) const;
@@ -135,8 +142,11 @@ private:
         std::string name;
         TensorType type;
         std::vector<int64_t> dims;
-        std::vector<uint8_t> data;
+        std::vector<uint8_t> data;  // empty when deferred
+        size_t size = 0;
+        TensorFill fill;
     };
+    void check_tensor(const std::string& name, TensorType type, const std::vector<int64_t>& dims, size_t bytes) const;
     uint64_t alignment_;
     std::vector<std::pair<std::string, Value>> kvs_;
     std::vector<PendingTensor> tensors_;

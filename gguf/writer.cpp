@@ -124,8 +124,8 @@ void Writer::set(std::string key, Value v) {
     kvs_.emplace_back(std::move(key), std::move(v));
 }
 
-void Writer::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data,
-                        size_t bytes) {
+void Writer::check_tensor(const std::string& name, TensorType type, const std::vector<int64_t>& dims,
+                          size_t bytes) const {
     if (name.empty()) bad_arg("empty tensor name");
     for (const auto& t : tensors_)
         if (t.name == name) bad_arg("duplicate tensor '" + name + "'");
@@ -144,8 +144,21 @@ void Writer::add_tensor(std::string name, TensorType type, std::vector<int64_t> 
     if (bytes != want)
         bad_arg("tensor '" + name + "': " + std::to_string(bytes) + " bytes given, " + ti->name + " " +
                 "shape needs " + std::to_string(want));
+}
+
+void Writer::add_tensor(std::string name, TensorType type, std::vector<int64_t> dims, const void* data,
+                        size_t bytes) {
+    check_tensor(name, type, dims, bytes);
     const auto* p = static_cast<const uint8_t*>(data);
-    tensors_.push_back(PendingTensor{std::move(name), type, std::move(dims), std::vector<uint8_t>(p, p + bytes)});
+    tensors_.push_back(
+        PendingTensor{std::move(name), type, std::move(dims), std::vector<uint8_t>(p, p + bytes), bytes, {}});
+}
+
+void Writer::add_tensor_deferred(std::string name, TensorType type, std::vector<int64_t> dims, size_t bytes,
+                                 TensorFill fill) {
+    check_tensor(name, type, dims, bytes);
+    if (!fill) bad_arg("tensor '" + name + "': no fill function");
+    tensors_.push_back(PendingTensor{std::move(name), type, std::move(dims), {}, bytes, std::move(fill)});
 }
 
 // Everything up to the data section, padded to the alignment.
@@ -178,7 +191,7 @@ static std::vector<uint8_t> build_head(uint64_t alignment,
         for (int64_t d : t.dims) o.put<uint64_t>(uint64_t(d));
         o.put<uint32_t>(uint32_t(t.type));
         o.put<uint64_t>(offset);
-        offset = align_up(offset + t.data.size(), alignment);
+        offset = align_up(offset + t.size, alignment);
     }
     o.b.resize(align_up(o.b.size(), alignment), 0);
     return std::move(o.b);
@@ -187,7 +200,10 @@ static std::vector<uint8_t> build_head(uint64_t alignment,
 std::vector<uint8_t> Writer::to_bytes() const {
     std::vector<uint8_t> out = build_head(alignment_, kvs_, tensors_);
     for (const auto& t : tensors_) {
-        out.insert(out.end(), t.data.begin(), t.data.end());
+        const size_t at = out.size();
+        out.resize(at + t.size);
+        if (t.fill) t.fill(out.data() + at);
+        else if (t.size) std::memcpy(out.data() + at, t.data.data(), t.size);
         out.resize(align_up(out.size(), alignment_), 0);
     }
     return out;
@@ -219,9 +235,16 @@ void Writer::write(const std::string& path) const {
     try {
         write_all(fd, head.data(), head.size());
         static const uint8_t zeros[256] = {};
+        std::vector<uint8_t> filled;  // reused for deferred tensors
         for (const auto& t : tensors_) {
-            write_all(fd, t.data.data(), t.data.size());
-            size_t pad = align_up(t.data.size(), alignment_) - t.data.size();
+            const uint8_t* src = t.data.data();
+            if (t.fill) {
+                filled.resize(t.size);
+                t.fill(filled.data());
+                src = filled.data();
+            }
+            write_all(fd, src, t.size);
+            size_t pad = align_up(t.size, alignment_) - t.size;
             while (pad) {
                 size_t k = std::min(pad, sizeof zeros);
                 write_all(fd, zeros, k);
@@ -239,6 +262,10 @@ void Writer::write(const std::string& path) const {
         if (fd >= 0) ::close(fd);
         ::unlink(tmp.c_str());
         throw Error(ErrorCode::Io, path + ": cannot write: " + std::strerror(err));
+    } catch (...) {  // a deferred tensor's fill failed
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
     }
 }
 

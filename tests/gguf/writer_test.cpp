@@ -298,6 +298,35 @@ TEST(GgufWriter, WriteIsAtomicAndReportsIo) {
     fs::remove_all(dir);
 }
 
+TEST(GgufWriter, DeferredTensorsMatchCopiedOnesAndFailCleanly) {
+    char tmpl[] = "/tmp/glint-gguf-d-XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    float x[40];
+    for (int i = 0; i < 40; ++i) x[i] = float(i) * 0.5f;
+    Writer copied, deferred;
+    copied.add_tensor("a", TensorType::F32, {8}, x, 32);
+    copied.add_tensor("b", TensorType::F32, {32}, x + 8, 128);
+    deferred.add_tensor("a", TensorType::F32, {8}, x, 32);
+    deferred.add_tensor_deferred("b", TensorType::F32, {32}, 128, [&](uint8_t* dst) { std::memcpy(dst, x + 8, 128); });
+    EXPECT_EQ(deferred.to_bytes(), copied.to_bytes());
+    deferred.write(dir + "/ok.gguf");
+    EXPECT_EQ(slurp(dir + "/ok.gguf"), copied.to_bytes());
+    EXPECT_THROW(deferred.add_tensor_deferred("c", TensorType::F32, {3}, 16, [](uint8_t*) {}), Error);  // size
+
+    Writer failing;
+    failing.add_tensor_deferred("t", TensorType::F32, {8}, 32, [](uint8_t*) {
+        throw Error(ErrorCode::Cancelled, "stop");
+    });
+    EXPECT_THROW(failing.write(dir + "/fail.gguf"), Error);
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        (void)e;
+        ++n;
+    }
+    EXPECT_EQ(n, 1u) << "a failed fill left a file behind";
+    fs::remove_all(dir);
+}
+
 TEST(GgufWriter, SharedFilesRoundTrip) {
     GLINT_REQUIRE_SHARED();
     auto files = shared_ggufs();
