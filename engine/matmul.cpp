@@ -2,37 +2,157 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "kernels/quants.h"
 
 namespace glint {
 
+namespace {
+
+// Waking threads costs microseconds: tiny products run on the caller's thread.
 constexpr int64_t kMinParallelWork = 1 << 16;  // multiply-adds
+// From this many activation rows on, the GEMM kernels (weights decoded once,
+// reused across tokens) beat one GEMV per token (bench/kernels_matmul.cpp).
+constexpr int64_t kGemmMinTokens = 2;
+// Rows are handed to threads in whole units of this many (the kernels' tiles).
+constexpr int64_t kRowUnit = 16;
+
+size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
+
+uint8_t* aligned(std::vector<uint8_t>& v, size_t bytes) {
+    if (v.size() < bytes + 64) v.resize(bytes + 64);
+    const auto p = reinterpret_cast<uintptr_t>(v.data());
+    return v.data() + (align64(p) - p);
+}
+
+// Scratch for one thread's GEMM kernel, kept between calls.
+uint8_t* thread_scratch(size_t bytes) {
+    thread_local std::vector<uint8_t> buf;
+    return aligned(buf, bytes);
+}
+
+// Even split of [0, n) into parts; part i of parts.
+std::pair<int64_t, int64_t> split(int64_t n, int parts, int i) {
+    return {n * i / parts, n * (i + 1) / parts};
+}
+
+// Layout of `act`: quantized activation rows, then (GEMM) prepared groups.
+struct ActLayout {
+    size_t quant = 0;  // bytes of quantized rows (0 for F32 activations)
+    size_t prep = 0;   // offset of the prepared groups
+    size_t total = 0;
+};
+
+ActLayout act_layout(const kernels::KernelSet* ks, TensorType wt, int64_t cols, int64_t n_tok) {
+    const TensorType at = kernels::vec_dot_type(wt);
+    ActLayout l;
+    l.quant = at == TensorType::F32 ? 0 : row_bytes(at, cols) * size_t(n_tok);
+    l.prep = align64(l.quant);
+    l.total = l.quant;
+    const kernels::GemmKernel* gk = ks ? ks->gemm[static_cast<uint32_t>(wt)] : nullptr;
+    if (gk && n_tok >= kGemmMinTokens) {
+        const int64_t groups = (n_tok + gk->group - 1) / gk->group;
+        l.total = l.prep + size_t(groups) * gk->prep_bytes(cols);
+    }
+    return l;
+}
+
+// The scalar set: one vec_dot per (row, token), as the reference does.
+void matmul_dots(const Weight& W, const uint8_t* a, size_t a_stride, int64_t n_tok, float* y,
+                 const kernels::KernelSet& ks, int n_threads) {
+    kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(W.type)];
+    const int64_t rows = W.rows, cols = W.cols;
+    const bool threaded = n_threads > 1 && rows * cols * n_tok >= kMinParallelWork;
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (threaded)
+    for (int64_t r = 0; r < rows; ++r) {
+        const uint8_t* w = W.row(r);
+        for (int64_t t = 0; t < n_tok; ++t) y[t * rows + r] = dot(cols, w, a + size_t(t) * a_stride);
+    }
+}
+
+}  // namespace
 
 size_t matmul_scratch_bytes(TensorType weight_type, int64_t cols, int64_t n_tok) {
-    return row_bytes(kernels::vec_dot_type(weight_type), cols) * size_t(n_tok);
+    size_t most = 0;
+    for (const kernels::KernelSet* ks : kernels::kernel_set_variants())
+        most = std::max(most, act_layout(ks, weight_type, cols, n_tok).total);
+    return most + 64;
 }
 
 void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& act,
             const kernels::KernelSet& ks, int n_threads) {
     const TensorType at = kernels::vec_dot_type(W.type);
     const auto at_id = static_cast<uint32_t>(at);
-    const size_t a_stride = row_bytes(at, W.cols);
-    const uint8_t* a = reinterpret_cast<const uint8_t*>(x);
-    if (at != TensorType::F32) {
-        if (act.size() < a_stride * size_t(n_tok)) act.resize(a_stride * size_t(n_tok));
-        kernels::QuantizeRowFn q = ks.quantize_row[at_id];
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (n_tok > 8 && n_threads > 1)
-        for (int64_t t = 0; t < n_tok; ++t) q(x + t * W.cols, act.data() + size_t(t) * a_stride, W.cols);
-        a = act.data();
-    }
-    kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(W.type)];
+    const auto wt_id = static_cast<uint32_t>(W.type);
     const int64_t rows = W.rows, cols = W.cols;
-    // Waking threads costs microseconds: tiny products run on the caller's thread.
+    const size_t a_stride = row_bytes(at, cols);
+    const kernels::GemvFn gemv = ks.gemv[wt_id];
+    const kernels::GemmKernel* gk = n_tok >= kGemmMinTokens ? ks.gemm[wt_id] : nullptr;
+
+    const ActLayout lay = act_layout(&ks, W.type, cols, n_tok);
+    uint8_t* abuf = aligned(act, lay.total);
+    const uint8_t* a = at == TensorType::F32 ? reinterpret_cast<const uint8_t*>(x) : abuf;
+    uint8_t* prep = abuf + lay.prep;
+    const kernels::QuantizeRowFn quant = ks.quantize_row[at_id];
+    const int64_t bs = type_info(at).block_size;
+    const size_t bbytes = type_info(at).type_size;
+
+    if (!gemv) {  // scalar set
+        if (at != TensorType::F32) {
+#pragma omp parallel for num_threads(n_threads) schedule(static) if (n_tok > 8 && n_threads > 1)
+            for (int64_t t = 0; t < n_tok; ++t) quant(x + t * cols, abuf + size_t(t) * a_stride, cols);
+        }
+        matmul_dots(W, a, a_stride, n_tok, y, ks, n_threads);
+        return;
+    }
+
     const bool threaded = n_threads > 1 && rows * cols * n_tok >= kMinParallelWork;
-#pragma omp parallel for num_threads(n_threads) schedule(static) if (threaded)
-    for (int64_t r = 0; r < rows; ++r) {
-        const uint8_t* w = W.row(r);
-        for (int64_t t = 0; t < n_tok; ++t) y[t * rows + r] = dot(cols, w, a + size_t(t) * a_stride);
+    // One parallel region per product: quantize (and prepare) the activations,
+    // then each thread takes an even, contiguous share of the rows.
+#pragma omp parallel num_threads(n_threads) if (threaded)
+    {
+        const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+        if (at != TensorType::F32) {
+            if (n_tok >= nt) {
+                const auto [t0, t1] = split(n_tok, nt, tid);
+                for (int64_t t = t0; t < t1; ++t) quant(x + t * cols, abuf + size_t(t) * a_stride, cols);
+            } else {
+                // Few rows: share each row's blocks out.
+                const int64_t nb = cols / bs;
+                const auto [b0, b1] = split(nb, nt, tid);
+                for (int64_t t = 0; t < n_tok && b1 > b0; ++t)
+                    quant(x + t * cols + b0 * bs, abuf + size_t(t) * a_stride + size_t(b0) * bbytes, (b1 - b0) * bs);
+            }
+        }
+        if (gk) {
+            if (at != TensorType::F32) {
+#pragma omp barrier
+            }
+            const int64_t groups = (n_tok + gk->group - 1) / gk->group;
+            const size_t gbytes = gk->prep_bytes(cols);
+            const auto [g0, g1] = split(groups, nt, tid);
+            for (int64_t g = g0; g < g1; ++g) {
+                const int64_t t0 = g * gk->group;
+                const int n = int(std::min<int64_t>(gk->group, n_tok - t0));
+                gk->prep(cols, a + size_t(t0) * a_stride, a_stride, n, prep + size_t(g) * gbytes);
+            }
+        }
+        if (at != TensorType::F32 || gk) {
+#pragma omp barrier
+        }
+        const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
+        const auto [u0, u1] = split(units, nt, tid);
+        const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
+        if (r1 > r0) {
+            if (gk) {
+                gk->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
+                        thread_scratch(gk->scratch_bytes(cols)));
+            } else {
+                for (int64_t t = 0; t < n_tok; ++t)
+                    gemv(cols, W.row(r0), W.row_stride, r1 - r0, a + size_t(t) * a_stride, y + t * rows + r0);
+            }
+        }
     }
 }
 

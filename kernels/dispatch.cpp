@@ -11,6 +11,9 @@
 #ifdef GLINT_HAVE_AVX2
 #include "kernels/avx2/avx2.h"
 #endif
+#ifdef GLINT_HAVE_AVX512
+#include "kernels/avx512/avx512.h"
+#endif
 
 namespace glint::kernels {
 namespace ref {
@@ -71,6 +74,31 @@ KernelSet make_avx2_set() {
 }
 #endif
 
+#ifdef GLINT_HAVE_AVX512
+// The AVX2 set's quantizers (bit-exact already) plus AVX-512 dots and matrix
+// kernels. `vnni`: use the VNNI variants where there are some.
+KernelSet make_avx512_set(bool vnni) {
+    KernelSet ks = make_avx2_set();
+    ks.isa = vnni ? "avx512" : (cpu_features().avx512vnni ? "avx512-novnni" : "avx512");
+    ks.vnni = vnni;
+    auto put = [&ks](TensorType t, VecDotFn dot, GemvFn gemv, const GemmKernel* gemm) {
+        const auto i = static_cast<uint32_t>(t);
+        ks.vec_dot[i] = dot;
+        ks.gemv[i] = gemv;
+        ks.gemm[i] = gemm;
+    };
+    put(TensorType::F32, avx512::vec_dot_f32, avx512::gemv_f32, &avx512::gemm_f32);
+    put(TensorType::F16, avx512::vec_dot_f16, avx512::gemv_f16, &avx512::gemm_f16);
+    put(TensorType::BF16, avx512::vec_dot_bf16, avx512::gemv_bf16, &avx512::gemm_bf16);
+    put(TensorType::Q4_0, avx512::vec_dot_q4_0_q8_0, avx512::gemv_q4_0, &avx512::gemm_q4_0);
+    put(TensorType::Q8_0, avx512::vec_dot_q8_0_q8_0, avx512::gemv_q8_0, &avx512::gemm_q8_0);
+    put(TensorType::Q4_K, avx512::vec_dot_q4_K_q8_K, avx512::gemv_q4_K, &avx512::gemm_q4_K);
+    put(TensorType::Q5_K, avx512::vec_dot_q5_K_q8_K, avx512::gemv_q5_K, &avx512::gemm_q5_K);
+    put(TensorType::Q6_K, avx512::vec_dot_q6_K_q8_K, avx512::gemv_q6_K, &avx512::gemm_q6_K);
+    return ks;
+}
+#endif
+
 // Best last; each ISA set only behind its cpu_features() check.
 std::vector<const KernelSet*> detect_sets() {
     std::vector<const KernelSet*> sets{&ref::scalar_kernel_set()};
@@ -80,7 +108,24 @@ std::vector<const KernelSet*> detect_sets() {
         sets.push_back(&avx2_set);
     }
 #endif
+#ifdef GLINT_HAVE_AVX512
+    if (cpu_features().has_avx512_set()) {
+        static const KernelSet avx512_set = make_avx512_set(cpu_features().avx512vnni);
+        sets.push_back(&avx512_set);
+    }
+#endif
     return sets;
+}
+
+std::vector<const KernelSet*> detect_variants() {
+    std::vector<const KernelSet*> v = available_kernel_sets();
+#ifdef GLINT_HAVE_AVX512
+    if (cpu_features().has_avx512_set() && cpu_features().avx512vnni) {
+        static const KernelSet plain = make_avx512_set(false);
+        v.push_back(&plain);
+    }
+#endif
+    return v;
 }
 
 }  // namespace
@@ -101,6 +146,11 @@ const KernelSet& select_kernel_set(const char* isa) {
 std::vector<const KernelSet*> available_kernel_sets() {
     static const std::vector<const KernelSet*> sets = detect_sets();
     return sets;
+}
+
+std::vector<const KernelSet*> kernel_set_variants() {
+    static const std::vector<const KernelSet*> v = detect_variants();
+    return v;
 }
 
 const KernelSet* find_kernel_set(std::string_view isa) {

@@ -31,11 +31,38 @@ using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 using DequantizeRowFn = void (*)(const void* x, float* y, int64_t n);
 constexpr int kMaxTypeId = 40;
 
+// Matrix kernels behind engine/matmul (fast sets only; null in the scalar set).
+// Weights: nrows rows of K elements, w_stride bytes apart. Activations: rows
+// of K in vec_dot_type(W)'s layout. Every kernel writes, for each row r and
+// activation row t, y[t * ldy + r] equal bit for bit to the same set's
+// vec_dot(K, w + r * w_stride, a_t): the fast sets' dots share one float
+// evaluation order per type (exact integer sums per block, then one fma chain
+// over blocks; 16-lane float sums for F32/F16/BF16), whatever the tiling.
+//
+// gemv: one activation row.
+using GemvFn = void (*)(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a,
+                        float* y);
+// gemm: activation rows are first prepared in groups of `group` rows into a
+// kernel-specific layout (each group prep_bytes(K) bytes, groups back to back),
+// then run() multiplies rows [0, nrows) against all n_tok prepared rows using
+// scratch_bytes(K) bytes of per-thread scratch (64-byte aligned).
+struct GemmKernel {
+    int group;
+    size_t (*prep_bytes)(int64_t K);
+    void (*prep)(int64_t K, const void* a, size_t a_stride, int n, void* out);
+    size_t (*scratch_bytes)(int64_t K);
+    void (*run)(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* prep,
+                int64_t n_tok, float* y, int64_t ldy, void* scratch);
+};
+
 struct KernelSet {
     const char* isa;  // "scalar", "avx2", "avx512"
     VecDotFn vec_dot[kMaxTypeId] = {};             // indexed by weight type id
     QuantizeRowFn quantize_row[kMaxTypeId] = {};   // indexed by target type id
     DequantizeRowFn dequantize_row[kMaxTypeId] = {};
+    GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
+    const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id
+    bool vnni = false;                        // uses AVX-512 VNNI instructions
 };
 
 // Kernel sets compiled in AND supported by this CPU/OS (CPUID + XGETBV), best last.
@@ -45,6 +72,9 @@ std::vector<const KernelSet*> available_kernel_sets();
 // otherwise the best available. Chosen once.
 const KernelSet& active_kernels();
 const KernelSet* find_kernel_set(std::string_view isa);  // nullptr if unavailable
+// For tests and benchmarks: every variant this CPU can run, including ones the
+// sets above do not pick (the AVX-512 set without VNNI where VNNI is present).
+std::vector<const KernelSet*> kernel_set_variants();
 // The choice active_kernels() makes for a given GLINT_ISA value (null or empty:
 // the best), warning through the log callback on unknown/unsupported names.
 const KernelSet& select_kernel_set(const char* isa);

@@ -35,7 +35,7 @@ constexpr double kDotRelTol = 1e-5;
 
 std::vector<const KernelSet*> simd_sets() {
     std::vector<const KernelSet*> out;
-    for (const KernelSet* ks : available_kernel_sets())
+    for (const KernelSet* ks : kernel_set_variants())
         if (std::string(ks->isa) != "scalar") out.push_back(ks);
     return out;
 }
@@ -135,8 +135,10 @@ TEST_P(kernels_isa, VecDotMatchesScalar) {
 }
 
 std::string param_name(const testing::TestParamInfo<Param>& info) {
-    return std::string(std::get<0>(info.param)->isa) + "_" +
-           std::string(type_name(std::get<1>(info.param)));
+    std::string s = std::string(std::get<0>(info.param)->isa) + "_" + std::string(type_name(std::get<1>(info.param)));
+    for (char& c : s)
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+    return s;
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, kernels_isa,

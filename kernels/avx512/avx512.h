@@ -1,0 +1,35 @@
+// AVX-512 (F + BW + VL, with AVX2/FMA/F16C) kernels. Their .cpp files are
+// compiled with those flags, so they must run only when
+// cpu_features().has_avx512_set(); dispatch.cpp builds the "avx512" KernelSet
+// from these pointers. The rule of kernels/avx2/avx2.h applies: no inline or
+// template function from a shared header may be called from these files.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/quants.h"
+
+namespace glint::kernels::avx512 {
+
+float vec_dot_f32(int64_t n, const void* w, const void* a);
+float vec_dot_f16(int64_t n, const void* w, const void* a);
+float vec_dot_bf16(int64_t n, const void* w, const void* a);
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+
+void gemv_f32(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_f16(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_bf16(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q4_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q4_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q5_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+
+extern const GemmKernel gemm_f32, gemm_f16, gemm_bf16;
+extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
+
+}  // namespace glint::kernels::avx512

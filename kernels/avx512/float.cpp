@@ -1,0 +1,167 @@
+// F32 / F16 / BF16 dots, row-block GEMV and GEMM with AVX-512. One float order
+// for all of them (and the AVX2 set): lane i of 16 accumulates elements
+// i, i+16, i+32, ... by fma (the tail zero-padded), then reduce16().
+#include "kernels/avx512/avx512.h"
+#include "kernels/avx512/common.h"
+
+namespace glint::kernels::avx512 {
+namespace {
+
+struct F32 {
+    using T = float;
+    static __m512 load(const T* p) { return _mm512_loadu_ps(p); }
+    static __m512 load_tail(const T* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+};
+struct F16 {
+    using T = uint16_t;
+    static __m512 load(const T* p) { return _mm512_cvtph_ps(load256(p)); }
+    static __m512 load_tail(const T* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
+};
+struct BF16 {
+    using T = uint16_t;
+    static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+    static __m512 load(const T* p) { return widen(load256(p)); }
+    static __m512 load_tail(const T* p, __mmask16 m) { return widen(_mm256_maskz_loadu_epi16(m, p)); }
+};
+
+inline __mmask16 tail_mask(int64_t rem) { return __mmask16((1u << rem) - 1u); }
+
+template <class L>
+float dot(int64_t n, const void* w, const void* a) {
+    const auto* x = static_cast<const typename L::T*>(w);
+    const auto* y = static_cast<const typename L::T*>(a);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) acc = _mm512_fmadd_ps(L::load(x + i), L::load(y + i), acc);
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        acc = _mm512_fmadd_ps(L::load_tail(x + i, m), L::load_tail(y + i, m), acc);
+    }
+    return reduce16(acc);
+}
+
+// Four rows at a time share each activation load.
+template <class L>
+void gemv(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* out) {
+    const auto* y = static_cast<const typename L::T*>(a);
+    const auto* base = static_cast<const uint8_t*>(w);
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4) {
+        const typename L::T* x[4];
+        for (int j = 0; j < 4; ++j) x[j] = reinterpret_cast<const typename L::T*>(base + size_t(r + j) * w_stride);
+        __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        int64_t i = 0;
+        for (; i + 16 <= K; i += 16) {
+            const __m512 av = L::load(y + i);
+            for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(L::load(x[j] + i), av, acc[j]);
+        }
+        if (i < K) {
+            const __mmask16 m = tail_mask(K - i);
+            const __m512 av = L::load_tail(y + i, m);
+            for (int j = 0; j < 4; ++j) acc[j] = _mm512_fmadd_ps(L::load_tail(x[j] + i, m), av, acc[j]);
+        }
+        for (int j = 0; j < 4; ++j) out[r + j] = reduce16(acc[j]);
+    }
+    for (; r < nrows; ++r) out[r] = dot<L>(K, base + size_t(r) * w_stride, a);
+}
+
+inline int64_t pad16(int64_t K) { return (K + 15) & ~int64_t(15); }
+
+// Row of K elements to K16 floats, zero-padded.
+template <class L>
+void widen_row(int64_t K, const typename L::T* x, float* out) {
+    int64_t i = 0;
+    for (; i + 16 <= K; i += 16) _mm512_storeu_ps(out + i, L::load(x + i));
+    if (i < K) _mm512_storeu_ps(out + i, L::load_tail(x + i, tail_mask(K - i)));
+}
+
+template <class L>
+size_t prep_bytes(int64_t K) { return size_t(pad16(K)) * sizeof(float); }
+
+template <class L>
+void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
+    (void)a_stride;
+    (void)n;  // group of one row
+    widen_row<L>(K, static_cast<const typename L::T*>(a), static_cast<float*>(out));
+}
+
+constexpr int kRows = 4, kToks = 6;
+
+size_t scratch_bytes(int64_t K) { return size_t(kRows) * size_t(pad16(K)) * sizeof(float); }
+
+// R rows (widened, stride K16) x T prepared tokens (stride K16).
+template <int R, int T>
+void tile(int64_t K16, const float* w, const float* a, float* y, int64_t ldy) {
+    __m512 acc[R][T];
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < K16; i += 16) {
+        __m512 wv[R];
+        for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_ps(w + r * K16 + i);
+        for (int t = 0; t < T; ++t) {
+            const __m512 av = _mm512_loadu_ps(a + t * K16 + i);
+            for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], av, acc[r][t]);
+        }
+    }
+    for (int t = 0; t < T; ++t)
+        for (int r = 0; r < R; ++r) y[t * ldy + r] = reduce16(acc[r][t]);
+}
+
+template <int R>
+void tile_tokens(int T, int64_t K16, const float* w, const float* a, float* y, int64_t ldy) {
+    switch (T) {
+        case 1: tile<R, 1>(K16, w, a, y, ldy); break;
+        case 2: tile<R, 2>(K16, w, a, y, ldy); break;
+        case 3: tile<R, 3>(K16, w, a, y, ldy); break;
+        case 4: tile<R, 4>(K16, w, a, y, ldy); break;
+        case 5: tile<R, 5>(K16, w, a, y, ldy); break;
+        default: tile<R, 6>(K16, w, a, y, ldy); break;
+    }
+}
+
+template <class L>
+void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* prepared, int64_t n_tok,
+         float* y, int64_t ldy, void* scratch) {
+    const int64_t K16 = pad16(K);
+    const float* a = static_cast<const float*>(prepared);
+    float* wf = static_cast<float*>(scratch);
+    const auto* base = static_cast<const uint8_t*>(w);
+    // Tokens in chunks whose activations stay in L2 while the rows go by.
+    int64_t chunk = (int64_t(192) << 10) / (K16 * int64_t(sizeof(float)));
+    chunk = chunk < kToks ? kToks : chunk / kToks * kToks;
+    for (int64_t t0 = 0; t0 < n_tok; t0 += chunk) {
+        const int64_t t1 = t0 + chunk < n_tok ? t0 + chunk : n_tok;
+        for (int64_t r0 = 0; r0 < nrows; r0 += kRows) {
+            const int R = int(nrows - r0 < kRows ? nrows - r0 : kRows);
+            for (int r = 0; r < R; ++r)
+                widen_row<L>(K, reinterpret_cast<const typename L::T*>(base + size_t(r0 + r) * w_stride), wf + r * K16);
+            for (int64_t t = t0; t < t1; t += kToks) {
+                const int T = int(t1 - t < kToks ? t1 - t : kToks);
+                const float* at = a + t * K16;
+                float* yt = y + t * ldy + r0;
+                switch (R) {
+                    case 1: tile_tokens<1>(T, K16, wf, at, yt, ldy); break;
+                    case 2: tile_tokens<2>(T, K16, wf, at, yt, ldy); break;
+                    case 3: tile_tokens<3>(T, K16, wf, at, yt, ldy); break;
+                    default: tile_tokens<4>(T, K16, wf, at, yt, ldy); break;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+float vec_dot_f32(int64_t n, const void* w, const void* a) { return dot<F32>(n, w, a); }
+float vec_dot_f16(int64_t n, const void* w, const void* a) { return dot<F16>(n, w, a); }
+float vec_dot_bf16(int64_t n, const void* w, const void* a) { return dot<BF16>(n, w, a); }
+
+void gemv_f32(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<F32>(K, w, s, n, a, y); }
+void gemv_f16(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<F16>(K, w, s, n, a, y); }
+void gemv_bf16(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<BF16>(K, w, s, n, a, y); }
+
+const GemmKernel gemm_f32 = {1, prep_bytes<F32>, prep<F32>, scratch_bytes, run<F32>};
+const GemmKernel gemm_f16 = {1, prep_bytes<F16>, prep<F16>, scratch_bytes, run<F16>};
+const GemmKernel gemm_bf16 = {1, prep_bytes<BF16>, prep<BF16>, scratch_bytes, run<BF16>};
+
+}  // namespace glint::kernels::avx512

@@ -1,0 +1,402 @@
+// Q4_K / Q5_K / Q6_K weights against Q8_K activations with AVX-512: dots,
+// GEMV and the token-lane GEMM. Order of float operations (all fast sets), per
+// super-block b with exact integer sums:
+//   Q4_K/Q5_K: acc  = fma(d_b * a.d, float(sum_j sc_j * dot_j), acc)
+//              accm = fma(dmin_b * a.d, float(sum_j m_j * bsum32_j), accm); result acc - accm
+//   Q6_K:      acc  = fma(d_b * a.d, float(sum_j sc_j * (dot_j - 32 * bsum16_j)), acc)
+#include <cstring>
+
+#include "kernels/avx512/avx512.h"
+#include "kernels/avx512/common.h"
+#include "kernels/blocks.h"
+
+namespace glint::kernels::avx512 {
+namespace {
+
+// 12 packed bytes -> bytes 0-7: the 8 scales, bytes 8-15: the 8 mins (see
+// unpack_scale_min_k4 in blocks.h, not callable from here).
+inline __m128i scales_mins_k4(const uint8_t* q) {
+    uint32_t u[4];
+    std::memcpy(u, q, 12);
+    constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t m_lo = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = m_lo;
+    u[0] &= k1;
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(u));
+}
+
+// Sums of bsums pairs: the 8 sub-block (32-element) activation sums as int16.
+inline __m128i bsum32(const int16_t* bsums) {
+    const __m256i b = load256(bsums);
+    const __m256i s = _mm256_madd_epi16(b, _mm256_set1_epi16(1));  // 8 int32, small
+    return _mm_packs_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+// Activation vector pairing elements [lo, lo+32) and [hi, hi+32).
+inline __m512i act2(const int8_t* q8, int lo, int hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(load256(q8 + lo)), load256(q8 + hi), 1);
+}
+
+// int16 scale vectors for the (lo, hi) sub-block pairs of act2 layouts:
+// [sc0|sc2], [sc1|sc3], [sc4|sc6], [sc5|sc7], from 8 scales as bytes 0-7.
+inline void k4_scale_vectors(__m128i scm, __m512i S[4]) {
+    const __m512i s16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(scm));
+    auto ctl = [](int a, int b) {
+        const __m128i ca = _mm_set1_epi16(int16_t((2 * a) | ((2 * a + 1) << 8)));
+        const __m128i cb = _mm_set1_epi16(int16_t((2 * b) | ((2 * b + 1) << 8)));
+        return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(ca, ca)), _mm256_set_m128i(cb, cb), 1);
+    };
+    S[0] = _mm512_shuffle_epi8(s16, ctl(0, 2));
+    S[1] = _mm512_shuffle_epi8(s16, ctl(1, 3));
+    S[2] = _mm512_shuffle_epi8(s16, ctl(4, 6));
+    S[3] = _mm512_shuffle_epi8(s16, ctl(5, 7));
+}
+
+// Values of one Q4_K / Q5_K super-block as 4 vectors in act2 order:
+// v[0] = elements [0,32)+[64,96), v[1] = [32,64)+[96,128), v[2] = [128,160)+[192,224), v[3] = [160,192)+[224,256).
+template <bool Q5>
+inline void k45_values(const uint8_t* qs, const uint8_t* qh, __m512i v[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i q0 = load512(qs), q1 = load512(qs + 64);
+    v[0] = _mm512_and_si512(q0, m4);
+    v[1] = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m4);
+    v[2] = _mm512_and_si512(q1, m4);
+    v[3] = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m4);
+    if constexpr (Q5) {
+        const __m512i h = _mm512_broadcast_i64x4(load256(qh));
+        const __m512i sixteen = _mm512_set1_epi8(16);
+        auto bits = [](int a, int b) {
+            return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(char(1 << a))),
+                                      _mm256_set1_epi8(char(1 << b)), 1);
+        };
+        v[0] = _mm512_or_si512(v[0], _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, bits(0, 2)), sixteen));
+        v[1] = _mm512_or_si512(v[1], _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, bits(1, 3)), sixteen));
+        v[2] = _mm512_or_si512(v[2], _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, bits(4, 6)), sixteen));
+        v[3] = _mm512_or_si512(v[3], _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(h, bits(5, 7)), sixteen));
+    }
+}
+
+// Values (0..63, offset 32 kept) of one Q6_K super-block in element order, 64 per vector.
+inline void k6_values(const block_q6_K& x, __m512i v[4]) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    const __m512i sl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i sr = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+    for (int h = 0; h < 2; ++h) {
+        const __m512i ql = load512(x.ql + 64 * h);
+        const __m512i qh = _mm512_broadcast_i64x4(load256(x.qh + 32 * h));
+        v[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_and_si512(_mm512_sllv_epi16(qh, sl), m30));
+        v[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                                       _mm512_and_si512(_mm512_srlv_epi16(qh, sr), m30));
+    }
+}
+
+// Q6_K scale vector i: 128-bit lane L holds scale 4i+L as int16.
+inline __m512i k6_scale_vector(__m256i sc_bytes2, int i) {
+    const __m256i ctl = _mm256_setr_epi8(char(4 * i), char(4 * i), char(4 * i), char(4 * i), char(4 * i), char(4 * i),
+                                         char(4 * i), char(4 * i), char(4 * i + 1), char(4 * i + 1), char(4 * i + 1),
+                                         char(4 * i + 1), char(4 * i + 1), char(4 * i + 1), char(4 * i + 1),
+                                         char(4 * i + 1), char(4 * i + 2), char(4 * i + 2), char(4 * i + 2),
+                                         char(4 * i + 2), char(4 * i + 2), char(4 * i + 2), char(4 * i + 2),
+                                         char(4 * i + 2), char(4 * i + 3), char(4 * i + 3), char(4 * i + 3),
+                                         char(4 * i + 3), char(4 * i + 3), char(4 * i + 3), char(4 * i + 3),
+                                         char(4 * i + 3));
+    return _mm512_cvtepi8_epi16(_mm256_shuffle_epi8(sc_bytes2, ctl));
+}
+
+// Sum of the lanes of a (16 x int32) and of b (8 x int32), exactly: [sum a, sum b] as floats in lanes 0, 1.
+inline __m128 two_sums(__m512i a, __m256i b) {
+    const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+    __m256i t = _mm256_hadd_epi32(a8, b);  // per 128: a01 a23 b01 b23
+    __m128i u = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+    u = _mm_hadd_epi32(u, u);  // A B A B
+    return _mm_cvtepi32_ps(u);
+}
+
+// d (and dmin) of a block times the activation scale: lanes 0, 1.
+inline __m128 scale_pair(const void* d_dmin, float ad) {
+    uint32_t bits;
+    std::memcpy(&bits, d_dmin, 4);
+    return _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(bits))), _mm_set1_ps(ad));
+}
+
+template <bool Q5>
+float dot_k45(int64_t n, const uint8_t* row, const block_q8_K* y) {
+    __m128 acc = _mm_setzero_ps();  // lane 0: acc, lane 1: accm
+    constexpr size_t bsz = Q5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        const uint8_t* blk = row + size_t(b) * bsz;
+        const uint8_t* scales = blk + 4;
+        const uint8_t* qh = blk + 16;
+        const uint8_t* qs = blk + (Q5 ? 48 : 16);
+        const __m128i scm = scales_mins_k4(scales);
+        __m512i v[4], S[4];
+        k45_values<Q5>(qs, qh, v);
+        k4_scale_vectors(scm, S);
+        const int8_t* q8 = y[b].qs;
+        __m512i p = _mm512_madd_epi16(_mm512_maddubs_epi16(v[0], act2(q8, 0, 64)), S[0]);
+        p = _mm512_add_epi32(p, _mm512_madd_epi16(_mm512_maddubs_epi16(v[1], act2(q8, 32, 96)), S[1]));
+        p = _mm512_add_epi32(p, _mm512_madd_epi16(_mm512_maddubs_epi16(v[2], act2(q8, 128, 192)), S[2]));
+        p = _mm512_add_epi32(p, _mm512_madd_epi16(_mm512_maddubs_epi16(v[3], act2(q8, 160, 224)), S[3]));
+        const __m128i m16 = _mm_cvtepu8_epi16(_mm_srli_si128(scm, 8));
+        const __m256i mm = _mm256_castsi128_si256(_mm_madd_epi16(m16, bsum32(y[b].bsums)));
+        const __m256i mm8 = _mm256_inserti128_si256(mm, _mm_setzero_si128(), 1);
+        acc = _mm_fmadd_ps(scale_pair(blk, y[b].d), two_sums(p, mm8), acc);
+    }
+    return _mm_cvtss_f32(_mm_sub_ss(acc, _mm_movehdup_ps(acc)));
+}
+
+float dot_k6(int64_t n, const block_q6_K* x, const block_q8_K* y) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < n / QK_K; ++b) {
+        __m512i v[4];
+        k6_values(x[b], v);
+        const __m128i scb = load128(x[b].scales);
+        const __m256i sc2 = _mm256_set_m128i(scb, scb);
+        const int8_t* q8 = y[b].qs;
+        __m512i p = _mm512_setzero_si512();
+        for (int i = 0; i < 4; ++i)
+            p = _mm512_add_epi32(p, _mm512_madd_epi16(_mm512_maddubs_epi16(v[i], load512(q8 + 64 * i)),
+                                                      k6_scale_vector(sc2, i)));
+        const __m256i off = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scb), load256(y[b].bsums));
+        const __m256i p8 = _mm256_add_epi32(_mm512_castsi512_si256(p), _mm512_extracti64x4_epi64(p, 1));
+        const __m256i s8 = _mm256_sub_epi32(p8, _mm256_slli_epi32(off, 5));
+        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+        const float dd = _mm_cvtss_f32(_mm_mul_ss(_mm_set_ss(h2f(x[b].d)), _mm_set_ss(y[b].d)));
+        acc = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(dd), _mm_set_ss(float(_mm_cvtsi128_si32(t))), _mm_set_ss(acc)));
+    }
+    return acc;
+}
+
+// ---------------------------------------------------------------------------
+// GEMM with token lanes. Prepared group of 16 tokens, per super-block:
+//   int8 [64 quads][16 tok][4]       4096 bytes
+//   float d[16]                        64
+//   int32 (bsum32 pair) [4][16]       256  (Q4_K/Q5_K: sub-block sums 2i, 2i+1 as int16)
+//   int32 (bsums pair) [8][16]        512  (Q6_K: bsums 2i, 2i+1 as int16)
+// Decoded weight row, per super-block:
+//   uint8 q[256] (element order); int32 sc pairs [16] (sc|sc<<16; Q4/Q5 use 8);
+//   int32 m or sc pairs [8] (Q4/Q5: m_{2i}|m_{2i+1}<<16, 4 used; Q6: sc_{2i}|sc_{2i+1}<<16);
+//   float d, dmin.
+constexpr int kGroup = 16;
+constexpr size_t kPrepSB = 4096 + 64 + 256 + 512;
+constexpr size_t kRowSB = 256 + 64 + 32 + 8 + 24;  // 384
+constexpr int kRows = 4;
+
+size_t prep_bytes(int64_t K) { return size_t(K / QK_K) * kPrepSB; }
+
+void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
+    const int64_t nsb = K / QK_K;
+    auto* o = static_cast<uint8_t*>(out);
+    std::memset(o, 0, prep_bytes(K));
+    for (int t = 0; t < n; ++t) {
+        const auto* y = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) + size_t(t) * a_stride);
+        for (int64_t b = 0; b < nsb; ++b) {
+            uint8_t* ob = o + size_t(b) * kPrepSB;
+            for (int q = 0; q < 64; ++q) std::memcpy(ob + (q * kGroup + t) * 4, y[b].qs + 4 * q, 4);
+            std::memcpy(ob + 4096 + 4 * t, &y[b].d, 4);
+            for (int i = 0; i < 4; ++i) {
+                const int16_t v[2] = {int16_t(y[b].bsums[4 * i] + y[b].bsums[4 * i + 1]),
+                                      int16_t(y[b].bsums[4 * i + 2] + y[b].bsums[4 * i + 3])};
+                std::memcpy(ob + 4160 + (i * kGroup + t) * 4, v, 4);
+            }
+            for (int i = 0; i < 8; ++i) std::memcpy(ob + 4416 + (i * kGroup + t) * 4, y[b].bsums + 2 * i, 4);
+        }
+    }
+}
+
+size_t scratch_bytes(int64_t K) { return size_t(kRows) * size_t(K / QK_K) * kRowSB + 64 * kGroup; }
+
+inline int32_t pair16(int a, int b) { return int32_t(uint32_t(uint16_t(int16_t(a))) | (uint32_t(uint16_t(int16_t(b))) << 16)); }
+
+template <int Kind>  // 4, 5, 6
+void decode_row(int64_t nsb, const uint8_t* row, uint8_t* out) {
+    for (int64_t b = 0; b < nsb; ++b, out += kRowSB) {
+        int32_t* scp = reinterpret_cast<int32_t*>(out + 256);
+        int32_t* mp = reinterpret_cast<int32_t*>(out + 320);
+        float* dd = reinterpret_cast<float*>(out + 352);
+        if constexpr (Kind == 6) {
+            const auto& x = reinterpret_cast<const block_q6_K*>(row)[b];
+            __m512i v[4];
+            k6_values(x, v);
+            for (int i = 0; i < 4; ++i) _mm512_storeu_si512(out + 64 * i, v[i]);
+            for (int j = 0; j < 16; ++j) scp[j] = pair16(x.scales[j], x.scales[j]);
+            for (int i = 0; i < 8; ++i) mp[i] = pair16(x.scales[2 * i], x.scales[2 * i + 1]);
+            dd[0] = h2f(x.d);
+            dd[1] = 0.0f;
+        } else {
+            constexpr size_t bsz = Kind == 5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
+            const uint8_t* blk = row + size_t(b) * bsz;
+            __m512i v[4];
+            k45_values<Kind == 5>(blk + (Kind == 5 ? 48 : 16), blk + 16, v);
+            // act2 order back to element order: 256-bit halves.
+            for (int i = 0; i < 4; ++i) {
+                const int base = (i / 2) * 128 + (i % 2) * 32;
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + base), _mm512_castsi512_si256(v[i]));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + base + 64), _mm512_extracti64x4_epi64(v[i], 1));
+            }
+            uint8_t sm[16];
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(sm), scales_mins_k4(blk + 4));
+            for (int j = 0; j < 8; ++j) scp[j] = pair16(sm[j], sm[j]);
+            for (int i = 0; i < 4; ++i) mp[i] = pair16(sm[8 + 2 * i], sm[8 + 2 * i + 1]);
+            uint16_t h[2];
+            std::memcpy(h, blk, 4);
+            dd[0] = h2f(h[0]);
+            dd[1] = h2f(h[1]);
+        }
+    }
+}
+
+inline __m512i bcast32(const uint8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+inline __m512 bcastf(const uint8_t* p) {
+    float v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_ps(v);
+}
+
+// R decoded rows x one group of 16 tokens, all super-blocks. out[r] = lanes of tokens.
+template <int Kind, int R>
+void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, __m512 out[R]) {
+    // Sub-block length and steps (of 4 elements) per int16 accumulator.
+    constexpr int kSub = Kind == 6 ? 16 : 32;
+    constexpr int kSteps = Kind == 4 ? 8 : (Kind == 5 ? 4 : 2);
+    constexpr int kNSub = QK_K / kSub;
+    __m512 facc[R], faccm[R];
+    for (int r = 0; r < R; ++r) facc[r] = faccm[r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nsb; ++b) {
+        const uint8_t* ab = act + size_t(b) * kPrepSB;
+        const uint8_t* wb = wd + size_t(b) * kRowSB;
+        __m512i acc32[R];
+        for (int j = 0; j < kNSub; ++j) {
+            for (int h = 0; h < kSub / 4 / kSteps; ++h) {
+                __m512i acc16[R];
+                const int s0 = j * (kSub / 4) + h * kSteps;
+                {
+                    const __m512i av = load512(ab + 64 * s0);
+                    for (int r = 0; r < R; ++r) acc16[r] = _mm512_maddubs_epi16(bcast32(wb + r * wd_stride + 4 * s0), av);
+                }
+                for (int s = 1; s < kSteps; ++s) {
+                    const __m512i av = load512(ab + 64 * (s0 + s));
+                    for (int r = 0; r < R; ++r)
+                        acc16[r] = _mm512_add_epi16(
+                            acc16[r], _mm512_maddubs_epi16(bcast32(wb + r * wd_stride + 4 * (s0 + s)), av));
+                }
+                for (int r = 0; r < R; ++r) {
+                    const __m512i p = _mm512_madd_epi16(acc16[r], bcast32(wb + r * wd_stride + 256 + 4 * j));
+                    acc32[r] = (j == 0 && h == 0) ? p : _mm512_add_epi32(acc32[r], p);
+                }
+            }
+        }
+        const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(ab + 4096));
+        if constexpr (Kind == 6) {
+            __m512i off[R];
+            for (int i = 0; i < 8; ++i) {
+                const __m512i bv = load512(ab + 4416 + 64 * i);
+                for (int r = 0; r < R; ++r) {
+                    const __m512i p = _mm512_madd_epi16(bv, bcast32(wb + r * wd_stride + 320 + 4 * i));
+                    off[r] = i == 0 ? p : _mm512_add_epi32(off[r], p);
+                }
+            }
+            for (int r = 0; r < R; ++r) {
+                const __m512i s = _mm512_sub_epi32(acc32[r], _mm512_slli_epi32(off[r], 5));
+                const __m512 dd = _mm512_mul_ps(bcastf(wb + r * wd_stride + 352), da);
+                facc[r] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(s), facc[r]);
+            }
+        } else {
+            __m512i mm[R];
+            for (int i = 0; i < 4; ++i) {
+                const __m512i bv = load512(ab + 4160 + 64 * i);
+                for (int r = 0; r < R; ++r) {
+                    const __m512i p = _mm512_madd_epi16(bv, bcast32(wb + r * wd_stride + 320 + 4 * i));
+                    mm[r] = i == 0 ? p : _mm512_add_epi32(mm[r], p);
+                }
+            }
+            for (int r = 0; r < R; ++r) {
+                const __m512 dd = _mm512_mul_ps(bcastf(wb + r * wd_stride + 352), da);
+                facc[r] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc32[r]), facc[r]);
+                const __m512 dm = _mm512_mul_ps(bcastf(wb + r * wd_stride + 356), da);
+                faccm[r] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mm[r]), faccm[r]);
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) out[r] = Kind == 6 ? facc[r] : _mm512_sub_ps(facc[r], faccm[r]);
+}
+
+template <int Kind, int R>
+void tile_store(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, int n, float* y, int64_t ldy,
+                float* tmp) {
+    __m512 res[R];
+    tile<Kind, R>(nsb, wd, wd_stride, act, res);
+    for (int r = 0; r < R; ++r) {
+        _mm512_storeu_ps(tmp, res[r]);
+        for (int t = 0; t < n; ++t) y[t * ldy + r] = tmp[t];
+    }
+}
+
+template <int Kind>
+void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* prepared, int64_t n_tok, float* y,
+         int64_t ldy, void* scratch) {
+    const int64_t nsb = K / QK_K;
+    const size_t wd_stride = size_t(nsb) * kRowSB;
+    auto* wd = static_cast<uint8_t*>(scratch);
+    float* tmp = reinterpret_cast<float*>(wd + kRows * wd_stride);
+    const auto* base = static_cast<const uint8_t*>(w);
+    const auto* act = static_cast<const uint8_t*>(prepared);
+    const size_t gbytes = prep_bytes(K);
+    const int64_t ngroups = (n_tok + kGroup - 1) / kGroup;
+    int64_t chunk = int64_t(384 << 10) / int64_t(gbytes);
+    if (chunk < 1) chunk = 1;
+    for (int64_t g0 = 0; g0 < ngroups; g0 += chunk) {
+        const int64_t g1 = g0 + chunk < ngroups ? g0 + chunk : ngroups;
+        for (int64_t r0 = 0; r0 < nrows; r0 += kRows) {
+            const int R = int(nrows - r0 < kRows ? nrows - r0 : kRows);
+            for (int r = 0; r < R; ++r) decode_row<Kind>(nsb, base + size_t(r0 + r) * w_stride, wd + r * wd_stride);
+            for (int64_t g = g0; g < g1; ++g) {
+                const int n = int(n_tok - g * kGroup < kGroup ? n_tok - g * kGroup : kGroup);
+                const uint8_t* ag = act + size_t(g) * gbytes;
+                float* yg = y + g * kGroup * ldy + r0;
+                switch (R) {
+                    case 4: tile_store<Kind, 4>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
+                    case 3: tile_store<Kind, 3>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
+                    case 2: tile_store<Kind, 2>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
+                    default: tile_store<Kind, 1>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
+    return dot_k45<false>(n, static_cast<const uint8_t*>(w), static_cast<const block_q8_K*>(a));
+}
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
+    return dot_k45<true>(n, static_cast<const uint8_t*>(w), static_cast<const block_q8_K*>(a));
+}
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
+    return dot_k6(n, static_cast<const block_q6_K*>(w), static_cast<const block_q8_K*>(a));
+}
+
+void gemv_q4_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    for (int64_t r = 0; r < n; ++r) y[r] = vec_dot_q4_K_q8_K(K, static_cast<const uint8_t*>(w) + size_t(r) * s, a);
+}
+void gemv_q5_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    for (int64_t r = 0; r < n; ++r) y[r] = vec_dot_q5_K_q8_K(K, static_cast<const uint8_t*>(w) + size_t(r) * s, a);
+}
+void gemv_q6_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    for (int64_t r = 0; r < n; ++r) y[r] = vec_dot_q6_K_q8_K(K, static_cast<const uint8_t*>(w) + size_t(r) * s, a);
+}
+
+const GemmKernel gemm_q4_K = {kGroup, prep_bytes, prep, scratch_bytes, run<4>};
+const GemmKernel gemm_q5_K = {kGroup, prep_bytes, prep, scratch_bytes, run<5>};
+const GemmKernel gemm_q6_K = {kGroup, prep_bytes, prep, scratch_bytes, run<6>};
+
+}  // namespace glint::kernels::avx512

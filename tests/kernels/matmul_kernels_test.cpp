@@ -1,0 +1,149 @@
+// The matrix kernels (GEMV and GEMM) of every kernel-set variant against the
+// same set's vec_dot, bit for bit, on odd row counts, token counts and sizes;
+// and the dots themselves against the scalar reference within tolerance.
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernels/quants.h"
+#include "matmul_kernels_util.h"
+
+using namespace glint;
+using namespace glint::kernels;
+using glint::test::KernelMatmul;
+
+namespace {
+
+const TensorType kWeightTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16,
+                                   TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K,
+                                   TensorType::Q5_K, TensorType::Q6_K};
+
+std::vector<float> gaussian(size_t n, uint32_t seed, float scale) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0.0f, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = nd(rng);
+    return v;
+}
+
+std::vector<int64_t> sizes(TensorType t) {
+    const int64_t bs = type_info(t).block_size;
+    if (bs == 1) return {7, 16, 33, 100, 256, 1000};
+    if (bs == 32) return {32, 96, 352, 2048};
+    return {256, 768, 2816};
+}
+
+class kernels_matmul : public testing::TestWithParam<std::tuple<const KernelSet*, TensorType>> {
+protected:
+    const KernelSet& ks() const { return *std::get<0>(GetParam()); }
+    TensorType type() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
+    const uint32_t id = static_cast<uint32_t>(type());
+    if (!ks().gemv[id]) GTEST_SKIP() << "no matrix kernels in " << ks().isa;
+    const TensorType at = vec_dot_type(type());
+    uint32_t seed = 1;
+    for (int64_t K : sizes(type())) {
+        for (int64_t rows : {1, 5, 16, 19, 37}) {
+            const size_t ws = row_bytes(type(), K), as = row_bytes(at, K);
+            // Weights of two scales (the K-quant fits take both paths), activations with outliers.
+            std::vector<uint8_t> w(ws * size_t(rows));
+            for (int64_t r = 0; r < rows; ++r) {
+                const auto wf = gaussian(size_t(K), seed++, r % 3 == 0 ? 0.02f : 1.0f);
+                quantize_row_ref(type(), wf.data(), w.data() + size_t(r) * ws, K);
+            }
+            const int64_t max_tok = 35;
+            std::vector<uint8_t> a(as * size_t(max_tok));
+            std::vector<float> af;
+            for (int64_t t = 0; t < max_tok; ++t) {
+                auto x = gaussian(size_t(K), seed++, 3.0f);
+                x[size_t(t) % size_t(K)] = 40.0f;
+                if (at == TensorType::F32)
+                    std::memcpy(a.data() + size_t(t) * as, x.data(), as);
+                else
+                    ks().quantize_row[static_cast<uint32_t>(at)](x.data(), a.data() + size_t(t) * as, K);
+            }
+            std::vector<float> want(size_t(max_tok * rows));
+            for (int64_t t = 0; t < max_tok; ++t)
+                for (int64_t r = 0; r < rows; ++r)
+                    want[size_t(t * rows + r)] =
+                        ks().vec_dot[id](K, w.data() + size_t(r) * ws, a.data() + size_t(t) * as);
+            // GEMV, one token at a time.
+            for (int64_t t = 0; t < 3; ++t) {
+                std::vector<float> y(size_t(rows), NAN);
+                ks().gemv[id](K, w.data(), ws, rows, a.data() + size_t(t) * as, y.data());
+                ASSERT_EQ(std::memcmp(y.data(), want.data() + t * rows, size_t(rows) * 4), 0)
+                    << ks().isa << " gemv K " << K << " rows " << rows << " token " << t;
+            }
+            // GEMM, odd token counts.
+            if (!ks().gemm[id]) continue;
+            for (int64_t n_tok : {2, 3, 15, 16, 17, 35}) {
+                KernelMatmul mm(*ks().gemm[id], K);
+                std::vector<float> y(size_t(n_tok * rows), NAN);
+                mm.run(w.data(), ws, rows, a.data(), as, n_tok, y.data());
+                for (int64_t t = 0; t < n_tok; ++t)
+                    for (int64_t r = 0; r < rows; ++r)
+                        ASSERT_EQ(std::memcmp(&y[size_t(t * rows + r)], &want[size_t(t * rows + r)], 4), 0)
+                            << ks().isa << " gemm K " << K << " rows " << rows << " n_tok " << n_tok << " t " << t
+                            << " r " << r << " got " << y[size_t(t * rows + r)] << " want "
+                            << want[size_t(t * rows + r)];
+            }
+        }
+    }
+}
+
+TEST_P(kernels_matmul, RowsSplitAnywhereGiveTheSameResult) {
+    // matmul hands threads row ranges starting anywhere a tile starts: a range
+    // must not depend on where it sits in the matrix.
+    const uint32_t id = static_cast<uint32_t>(type());
+    if (!ks().gemv[id]) GTEST_SKIP() << "no matrix kernels in " << ks().isa;
+    const TensorType at = vec_dot_type(type());
+    const int64_t K = sizes(type())[1], rows = 48, n_tok = 20;
+    const size_t ws = row_bytes(type(), K), as = row_bytes(at, K);
+    std::vector<uint8_t> w(ws * rows), a(as * n_tok);
+    for (int64_t r = 0; r < rows; ++r) {
+        const auto wf = gaussian(size_t(K), 900 + uint32_t(r), 1.0f);
+        quantize_row_ref(type(), wf.data(), w.data() + size_t(r) * ws, K);
+    }
+    for (int64_t t = 0; t < n_tok; ++t) {
+        const auto x = gaussian(size_t(K), 5000 + uint32_t(t), 1.0f);
+        if (at == TensorType::F32)
+            std::memcpy(a.data() + size_t(t) * as, x.data(), as);
+        else
+            ks().quantize_row[static_cast<uint32_t>(at)](x.data(), a.data() + size_t(t) * as, K);
+    }
+    std::vector<float> whole(size_t(rows * n_tok)), parts(size_t(rows * n_tok));
+    if (ks().gemm[id]) {
+        KernelMatmul mm(*ks().gemm[id], K);
+        mm.run(w.data(), ws, rows, a.data(), as, n_tok, whole.data());
+        for (int64_t r0 : {0, 16, 32}) mm.run(w.data() + size_t(r0) * ws, ws, 16, a.data(), as, n_tok, parts.data() + r0, rows);
+        EXPECT_EQ(std::memcmp(whole.data(), parts.data(), whole.size() * 4), 0);
+    }
+}
+
+std::vector<const KernelSet*> fast_variants() {
+    std::vector<const KernelSet*> out;
+    for (const KernelSet* ks : kernel_set_variants())
+        if (std::string(ks->isa) != "scalar") out.push_back(ks);
+    return out;
+}
+
+std::string param_name(const testing::TestParamInfo<std::tuple<const KernelSet*, TensorType>>& info) {
+    std::string s = std::string(std::get<0>(info.param)->isa) + "_" + std::string(type_name(std::get<1>(info.param)));
+    for (char& c : s)
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+    return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sets, kernels_matmul,
+                         testing::Combine(testing::ValuesIn(fast_variants()), testing::ValuesIn(kWeightTypes)),
+                         param_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(kernels_matmul);
+
+}  // namespace
