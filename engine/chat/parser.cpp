@@ -166,7 +166,9 @@ private:
     Body parse_block(const EndSet& ends, std::string_view tag, SrcPos opened, bool drop_end) {
         skip_op(":");
         expect_block_end();
+        open_.emplace_back(tag, ends);
         Body body = subparse(ends);
+        open_.pop_back();
         if (cur().type == Tok::Eof) {
             std::string want;
             for (std::size_t k = 0; k < ends.size(); ++k) want += (k ? " or '" : "'") + std::string(ends[k]) + "'";
@@ -199,7 +201,14 @@ private:
         if (n == "call" || n == "block" || n == "extends" || n == "include" || n == "import" || n == "from" ||
             n == "autoescape" || n == "do")
             fail("the '" + n + "' tag is not supported in chat templates");
-        fail("encountered unknown tag '" + n + "'");
+        std::string msg = "encountered unknown tag '" + n + "'";
+        if (!open_.empty()) {
+            const auto& [tag, ends] = open_.back();
+            msg += "; expected ";
+            for (std::size_t k = 0; k < ends.size(); ++k) msg += (k ? " or '" : "'") + std::string(ends[k]) + "'";
+            msg += " (the innermost open block is '" + std::string(tag) + "')";
+        }
+        fail(msg);
     }
 
     StmtPtr stmt(StmtKind kind) {
@@ -375,7 +384,6 @@ private:
     ExprPtr parse_expression(bool with_condexpr) { return with_condexpr ? parse_condexpr() : parse_or(); }
 
     ExprPtr parse_condexpr() {
-        Deeper guard(*this);
         SrcPos pos = cur().pos;
         ExprPtr expr1 = parse_or();
         while (skip_name("if")) {
@@ -407,8 +415,8 @@ private:
     }
 
     ExprPtr parse_not() {
-        Deeper guard(*this);
         if (is_name("not")) {
+            Deeper guard(*this);
             SrcPos pos = next().pos;
             return unary(ExprKind::Not, pos, parse_not());
         }
@@ -731,6 +739,7 @@ private:
     int depth_ = 0;
     int loop_depth_ = 0;
     std::vector<std::pair<bool, bool>> macro_refs_;  // (varargs, kwargs) seen per open macro
+    std::vector<std::pair<std::string_view, EndSet>> open_;  // open blocks, for error messages
 };
 
 }  // namespace

@@ -285,6 +285,8 @@ TEST(ChatTemplateErrors, SyntaxErrorsNameLineAndColumn) {
     EXPECT_ERROR("line one\n{{ 1 + }}", "{}", "chat template syntax error at 2:8:");
     EXPECT_ERROR("{% if x %}\nnever closed\n", "{}", "expected 'elif' or 'else' or 'endif' to close the 'if' block opened at line 1");
     EXPECT_ERROR("ok\n  {% frobnicate %}", "{}", "syntax error at 2:6: encountered unknown tag 'frobnicate'");
+    EXPECT_ERROR("{% for x in y %}\n{% endif %}", "{}",
+                 "syntax error at 2:4: encountered unknown tag 'endif'; expected 'endfor' or 'else' (the innermost open block is 'for')");
     EXPECT_ERROR("{{ x|no_such_filter }}", "{}", "syntax error at 1:6: no filter named 'no_such_filter'");
     EXPECT_ERROR("{{ x is no_such_test }}", "{}", "no test named 'no_such_test'");
     EXPECT_ERROR("{{ 'unterminated }}", "{}", "unterminated string literal");
@@ -308,18 +310,25 @@ TEST(ChatTemplateErrors, RuntimeErrorsNamePositionAndType) {
 
 namespace {
 
+// A smaller work budget than the default keeps these tests quick under sanitizers.
+glint::ChatTemplateOptions hostile_opts() {
+    glint::ChatTemplateOptions o = fixed_clock();
+    o.max_steps = 2'000'000;
+    return o;
+}
+
 // Runs `tpl` and returns its error, asserting it fails fast (not a hang).
-std::string hostile(std::string_view tpl, std::string_view ctx = "{}") {
+std::string hostile(std::string_view tpl, std::string_view ctx = "{}", const glint::ChatTemplateOptions& o = hostile_opts()) {
     auto t0 = std::chrono::steady_clock::now();
     std::string msg;
     try {
-        render(tpl, ctx);
+        render(tpl, ctx, o);
         ADD_FAILURE() << "hostile template rendered: " << tpl.substr(0, 120);
     } catch (const glint::Error& e) {
         msg = e.what();
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_LT(s, 20.0) << "took " << s << " s: " << tpl.substr(0, 120);
+    EXPECT_LT(s, 120.0) << "took " << s << " s: " << tpl.substr(0, 120);  // generous: sanitizers, loaded CI
     return msg;
 }
 
@@ -332,8 +341,9 @@ std::string repeat(std::string_view s, int n) {
 }  // namespace
 
 TEST(ChatTemplateHostile, EndlessWorkHitsTheStepBudget) {
-    EXPECT_NE(hostile("{% for a in range(100000) %}{% for b in range(100000) %}{{ '' }}{% endfor %}{% endfor %}").find("LimitError"),
-              std::string::npos);
+    const char* endless = "{% for a in range(100000) %}{% for b in range(100000) %}{{ '' }}{% endfor %}{% endfor %}";
+    EXPECT_NE(hostile(endless).find("LimitError"), std::string::npos);
+    EXPECT_NE(hostile(endless, "{}", fixed_clock()).find("LimitError"), std::string::npos);  // the default budget
     glint::ChatTemplateOptions small = fixed_clock();
     small.max_steps = 10000;
     EXPECT_THROW(render("{% for a in range(10000) %}{{ a }}{% endfor %}", "{}", small), glint::Error);
@@ -358,7 +368,9 @@ TEST(ChatTemplateHostile, SharedStructuresCannotExplodeWhenPrintedOrCompared) {
     for (int i = 1; i < 10; ++i) {
         build += "{% set ";
         build += names[i];
-        build += " = [" + repeat(std::string(1, names[i - 1]) + ",", 10) + "] %}";
+        build += " = [";
+        build += repeat(std::string(1, names[i - 1]) + ",", 10);
+        build += "] %}";
     }
     EXPECT_NE(hostile(build + "{{ j }}").find("LimitError"), std::string::npos);
     EXPECT_NE(hostile(build + "{{ j|tojson }}").find("LimitError"), std::string::npos);
@@ -369,7 +381,11 @@ TEST(ChatTemplateHostile, SharedStructuresCannotExplodeWhenPrintedOrCompared) {
         twin += names[i];
         twin += "2 = ";
         if (i == 0) twin += "['x' * 100]";
-        else twin += "[" + repeat(std::string(1, names[i - 1]) + "2,", 10) + "]";
+        else {
+            twin += '[';
+            twin += repeat(std::string(1, names[i - 1]) + "2,", 10);
+            twin += ']';
+        }
         twin += " %}";
     }
     EXPECT_NE(hostile(twin + "{{ j == j2 }}").find("LimitError"), std::string::npos);
