@@ -51,13 +51,9 @@ KvCache::KvCache(const KvCacheParams& p) : p_(p) {
                                                 std::to_string(p_.head_dim) + ")");
     row_bytes_ = glint::row_bytes(type_, p_.n_embd_kv);
     const int64_t per_seq = (int64_t(p_.n_ctx) + p_.block_size - 1) / p_.block_size;
-    if (p_.n_blocks <= 0) {
-        const int64_t nb = per_seq * p_.n_seq_max;
-        if (nb > INT32_MAX) throw Error(ErrorCode::InvalidArgument, "KV cache: too many blocks");
-        p_.n_blocks = int32_t(nb);
-    }
+    const int64_t nb = p_.n_blocks > 0 ? p_.n_blocks : per_seq * p_.n_seq_max;
     // Size check before allocating: name the bytes so the user can pick a smaller -c.
-    const long double want = (long double)p_.n_blocks * p_.block_size * row_bytes_ * 2.0L * p_.n_layer;
+    const long double want = (long double)nb * p_.block_size * row_bytes_ * 2.0L * p_.n_layer;
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
     const long double phys = (pages > 0 && page > 0) ? (long double)pages * page : 0;
     if (want > 1e18L || (phys > 0 && want > phys))
@@ -66,6 +62,8 @@ KvCache::KvCache(const KvCacheParams& p) : p_(p) {
                         std::to_string(p_.n_ctx) + " positions x " + std::to_string(p_.n_seq_max) +
                         " sequences), more than this machine's " + mib(uint64_t(phys)) +
                         " of memory; use a smaller context");
+    if (nb > INT32_MAX) throw Error(ErrorCode::InvalidArgument, "KV cache: too many blocks");
+    p_.n_blocks = int32_t(nb);
     const size_t layer_bytes = size_t(p_.n_blocks) * size_t(p_.block_size) * row_bytes_;
     try {
         k_.resize(size_t(p_.n_layer));
