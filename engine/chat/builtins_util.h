@@ -62,7 +62,7 @@ inline std::size_t py_len(const Value& v) {
         case Kind::Tuple: return v.items().size();
         case Kind::Dict: return v.dict().size();
         case Kind::Undefined: return 0;
-        case Kind::Loop: return v.loop_data().items->items.size();
+        case Kind::Loop: return v.loop_data().items->items.size();  // LoopContext has __len__
         default: raise("TypeError", "object of type '" + v.type_name() + "' has no len()");
     }
 }

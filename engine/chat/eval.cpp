@@ -16,8 +16,8 @@ struct DepthGuard {
     DepthGuard(Evaluator& ev, SrcPos pos) : ev(ev), saved(ev.pos_), exceptions(std::uncaught_exceptions()) {
         ev.pos_ = pos;
         if (++ev.depth_ > ev.cfg_.limits.max_depth)
-            raise("RecursionError", "maximum template recursion depth exceeded (limit " +
-                                        std::to_string(ev.cfg_.limits.max_depth) + ")");
+            raise("RecursionError", "maximum recursion depth exceeded (the template nests deeper than " +
+                                        std::to_string(ev.cfg_.limits.max_depth) + " levels)");
         ev.charge(1);
     }
     ~DepthGuard() {
@@ -608,6 +608,18 @@ bool Evaluator::contains(const Value& container, const Value& item) {
             if (!is_hashable(item)) raise("TypeError", "unhashable type: '" + item.type_name() + "'");
             return container.dict().find(item) != nullptr;
         case Kind::Undefined: return false;  // iterating an Undefined yields nothing
+        case Kind::Iterator: {  // consumes up to the match, like Python
+            IteratorData& it = container.iter_data();
+            while (it.pos < it.items.size()) {
+                charge(1);
+                if (py_equal(it.items[it.pos++], item)) return true;
+            }
+            if (it.failed) {
+                it.failed = false;
+                throw it.error;
+            }
+            return false;
+        }
         default: raise("TypeError", "argument of type '" + container.type_name() + "' is not iterable");
     }
 }
@@ -743,6 +755,17 @@ std::vector<Value> Evaluator::iterate(const Value& v) {
             }
             charge(chars.size());
             return chars;
+        }
+        case Kind::Iterator: {  // hands out what is left, once
+            IteratorData& it = v.iter_data();
+            std::vector<Value> rest(it.items.begin() + static_cast<std::ptrdiff_t>(it.pos), it.items.end());
+            it.pos = it.items.size();
+            charge(rest.size());
+            if (it.failed) {
+                it.failed = false;
+                throw it.error;
+            }
+            return rest;
         }
         default: raise("TypeError", "'" + v.type_name() + "' object is not iterable");
     }

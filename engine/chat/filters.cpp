@@ -16,6 +16,23 @@ namespace {
 
 Value lower_if_str(const Value& v) { return v.is_string() ? Value(py_str_lower(v.str()), v.is_safe()) : v; }
 
+// Jinja2 filters written as Python generators run lazily: an error inside
+// one surfaces only when the result is consumed. We produce the items now
+// and keep the error for the consumer (limits still fire at once).
+template <class Produce>
+Value generator(Produce&& produce, std::string type_name = "generator") {
+    auto d = std::make_shared<IteratorData>();
+    d->type_name = std::move(type_name);
+    try {
+        produce(d->items);
+    } catch (RenderError& e) {
+        if (e.type == "LimitError" || e.type == "RecursionError") throw;
+        d->failed = true;
+        d->error = std::move(e);
+    }
+    return Value::iterator(std::move(d));
+}
+
 // Jinja2's make_attrgetter: "a.b.0" walks items (getitem), digits as ints.
 struct AttrGetter {
     std::vector<Value> parts;
@@ -103,19 +120,20 @@ Value f_attr(Evaluator& ev, const Value& v, CallArgs& a) {
 
 Value f_batch(Evaluator& ev, const Value& v, CallArgs& a) {
     Args p("batch", a, {"linecount", "fill_with"});
-    int64_t n = to_index(p.get(0));
-    if (n <= 0) raise("ValueError", "batch size must be positive");
-    std::vector<Value> out, cur;
-    for (const Value& x : ev.iterate(v)) {
-        cur.push_back(x);
-        if (static_cast<int64_t>(cur.size()) == n) out.push_back(Value::list(std::move(cur))), cur.clear();
-    }
-    if (!cur.empty()) {
-        if (p.has(1) && !p.get(1).is_none())
-            while (static_cast<int64_t>(cur.size()) < n) cur.push_back(p.get(1));
-        out.push_back(Value::list(std::move(cur)));
-    }
-    return Value::list(std::move(out));
+    return generator([&](std::vector<Value>& out) {
+        int64_t n = to_index(p.get(0));
+        if (n <= 0) raise("ValueError", "batch size must be positive");
+        std::vector<Value> cur;
+        for (const Value& x : ev.iterate(v)) {
+            cur.push_back(x);
+            if (static_cast<int64_t>(cur.size()) == n) out.push_back(Value::list(std::move(cur))), cur.clear();
+        }
+        if (!cur.empty()) {
+            if (p.has(1) && !p.get(1).is_none())
+                while (static_cast<int64_t>(cur.size()) < n) cur.push_back(p.get(1));
+            out.push_back(Value::list(std::move(cur)));
+        }
+    });
 }
 
 Value f_capitalize(Evaluator&, const Value& v, CallArgs& a) {
@@ -174,7 +192,11 @@ Value f_forceescape(Evaluator&, const Value& v, CallArgs& a) {
 
 Value f_first(Evaluator& ev, const Value& v, CallArgs& a) {
     Args("first", a, {});
-    if (v.is_sequence()) {
+    if (v.is_iterator()) {  // next(): takes one item only
+        IteratorData& it = v.iter_data();
+        if (it.pos < it.items.size()) return it.items[it.pos++];
+        ev.iterate(v);  // raises a deferred error, if any
+    } else if (v.is_sequence()) {
         if (!v.items().empty()) return v.items()[0];
     } else {
         std::vector<Value> items = ev.iterate(v);
@@ -185,6 +207,7 @@ Value f_first(Evaluator& ev, const Value& v, CallArgs& a) {
 
 Value f_last(Evaluator& ev, const Value& v, CallArgs& a) {
     Args("last", a, {});
+    if (v.is_iterator()) raise("TypeError", "'" + v.type_name() + "' object is not reversible");
     if (v.is_sequence()) {
         if (!v.items().empty()) return v.items().back();
     } else {
@@ -265,12 +288,12 @@ Value f_indent(Evaluator& ev, const Value& v, CallArgs& a) {
 
 Value f_items(Evaluator& ev, const Value& v, CallArgs& a) {
     Args("items", a, {});
-    if (v.is_undefined()) return Value::list({});
-    if (!v.is_dict()) raise("TypeError", "Can only get item pairs from a mapping.");
-    std::vector<Value> out;
-    for (const auto& [k, x] : v.dict().items()) out.push_back(Value::tuple({k, x}));
-    ev.charge(out.size());
-    return Value::list(std::move(out));
+    return generator([&](std::vector<Value>& out) {
+        if (v.is_undefined()) return;
+        if (!v.is_dict()) raise("TypeError", "Can only get item pairs from a mapping.");
+        for (const auto& [k, x] : v.dict().items()) out.push_back(Value::tuple({k, x}));
+        ev.charge(out.size());
+    });
 }
 
 Value f_join(Evaluator& ev, const Value& v, CallArgs& a) {
@@ -308,9 +331,9 @@ Value f_upper(Evaluator&, const Value& v, CallArgs& a) {
 }
 
 Value f_map(Evaluator& ev, const Value& v, CallArgs& a) {
-    if (!v.truthy()) return Value::list({});  // Jinja2 maps nothing over a falsy value (even None)
+    return generator([&](std::vector<Value>& out) {
+    if (!v.truthy()) return;  // Jinja2 maps nothing over a falsy value (even None)
     std::vector<Value> items = ev.iterate(v);
-    std::vector<Value> out;
     out.reserve(items.size());
     if (a.pos.empty()) {
         Value attribute, dflt;
@@ -323,7 +346,7 @@ Value f_map(Evaluator& ev, const Value& v, CallArgs& a) {
         if (!have_attr) raise("FilterArgumentError", "map requires a filter argument");
         AttrGetter get(attribute, false, dflt.is_none() ? Value() : dflt);
         for (const Value& x : items) out.push_back(get(ev, x));
-        return Value::list(std::move(out));
+        return;
     }
     std::string name = a.pos[0].to_str();
     CallArgs rest;
@@ -333,11 +356,12 @@ Value f_map(Evaluator& ev, const Value& v, CallArgs& a) {
         CallArgs copy = rest;
         out.push_back(ev.apply_filter(name, x, copy));
     }
-    return Value::list(std::move(out));
+    });
 }
 
 Value select_impl(Evaluator& ev, const Value& v, CallArgs& a, bool attr, bool keep) {
-    if (!v.truthy()) return Value::list({});  // Jinja2 selects nothing from a falsy value (even None)
+    return generator([&](std::vector<Value>& out) {
+    if (!v.truthy()) return;  // Jinja2 selects nothing from a falsy value (even None)
     std::size_t off = 0;
     AttrGetter get(Value(), false);
     if (attr) {
@@ -352,7 +376,6 @@ Value select_impl(Evaluator& ev, const Value& v, CallArgs& a, bool attr, bool ke
         targs.pos.assign(a.pos.begin() + static_cast<std::ptrdiff_t>(off + 1), a.pos.end());
         targs.kw = a.kw;
     }
-    std::vector<Value> out;
     for (const Value& x : ev.iterate(v)) {
         Value item = attr ? get(ev, x) : x;
         bool r;
@@ -364,7 +387,7 @@ Value select_impl(Evaluator& ev, const Value& v, CallArgs& a, bool attr, bool ke
         }
         if (r == keep) out.push_back(x);
     }
-    return Value::list(std::move(out));
+    });
 }
 
 Value f_select(Evaluator& ev, const Value& v, CallArgs& a) { return select_impl(ev, v, a, false, true); }
@@ -405,7 +428,14 @@ Value f_reverse(Evaluator& ev, const Value& v, CallArgs& a) {
         std::reverse(u.begin(), u.end());
         return Value(utf8_encode(u), v.is_safe());
     }
-    std::vector<Value> items = ev.iterate(v);
+    if (v.is_sequence() || v.is_dict() || v.is_undefined()) {  // reversed(): an iterator
+        std::vector<Value> items = ev.iterate(v);
+        std::reverse(items.begin(), items.end());
+        const char* type = v.is_dict() ? "dict_reversekeyiterator" : v.is_undefined() ? "reversed"
+                           : v.is_tuple() ? "reversed" : "list_reverseiterator";
+        return generator([&](std::vector<Value>& out) { out = std::move(items); }, type);
+    }
+    std::vector<Value> items = ev.iterate(v);  // not reversible: list(value), reversed
     std::reverse(items.begin(), items.end());
     return Value::list(std::move(items));
 }
@@ -432,6 +462,7 @@ Value f_safe(Evaluator&, const Value& v, CallArgs& a) {
 
 Value f_slice(Evaluator& ev, const Value& v, CallArgs& a) {
     Args p("slice", a, {"slices", "fill_with"});
+    return generator([&](std::vector<Value>& out) {
     int64_t slices = to_index(p.get(0));
     if (slices <= 0 || slices > 100000) raise("ValueError", "slice count must be between 1 and 100000");
     std::vector<Value> seq = ev.iterate(v);
@@ -439,7 +470,6 @@ Value f_slice(Evaluator& ev, const Value& v, CallArgs& a) {
     std::size_t per = length / static_cast<std::size_t>(slices);
     std::size_t with_extra = length % static_cast<std::size_t>(slices);
     std::size_t offset = 0;
-    std::vector<Value> out;
     for (std::size_t i = 0; i < static_cast<std::size_t>(slices); ++i) {
         std::size_t start = offset + i * per;
         if (i < with_extra) ++offset;
@@ -448,7 +478,7 @@ Value f_slice(Evaluator& ev, const Value& v, CallArgs& a) {
         if (p.has(1) && !p.get(1).is_none() && i >= with_extra) part.push_back(p.get(1));
         out.push_back(Value::list(std::move(part)));
     }
-    return Value::list(std::move(out));
+    });
 }
 
 Value f_sort(Evaluator& ev, const Value& v, CallArgs& a) {
@@ -552,16 +582,16 @@ Value f_truncate(Evaluator&, const Value& v, CallArgs& a) {
 Value f_unique(Evaluator& ev, const Value& v, CallArgs& a) {
     Args p("unique", a, {"case_sensitive", "attribute"});
     AttrGetter get(p.get(1), !p.get(0, Value(false)).truthy());
-    DictData seen;
-    std::vector<Value> out;
-    for (const Value& x : ev.iterate(v)) {
-        Value key = get(ev, x);
-        if (!is_hashable(key)) raise("TypeError", "unhashable type: '" + key.type_name() + "'");
-        if (seen.find(key)) continue;
-        seen.set(key, Value(true));
-        out.push_back(x);
-    }
-    return Value::list(std::move(out));
+    return generator([&](std::vector<Value>& out) {
+        DictData seen;
+        for (const Value& x : ev.iterate(v)) {
+            Value key = get(ev, x);
+            if (!is_hashable(key)) raise("TypeError", "unhashable type: '" + key.type_name() + "'");
+            if (seen.find(key)) continue;
+            seen.set(key, Value(true));
+            out.push_back(x);
+        }
+    });
 }
 
 Value f_wordcount(Evaluator&, const Value& v, CallArgs& a) {
@@ -617,7 +647,7 @@ bool t_number(Evaluator&, const Value& v, CallArgs&) { return v.is_number(); }
 bool t_string(Evaluator&, const Value& v, CallArgs&) { return v.is_string(); }
 bool t_mapping(Evaluator&, const Value& v, CallArgs&) { return v.is_dict(); }
 bool t_iterable(Evaluator&, const Value& v, CallArgs&) {
-    return v.is_string() || v.is_sequence() || v.is_dict() || v.is_undefined() || v.is_loop();
+    return v.is_string() || v.is_sequence() || v.is_dict() || v.is_undefined() || v.is_loop() || v.is_iterator();
 }
 bool t_sequence(Evaluator&, const Value& v, CallArgs&) {
     return v.is_string() || v.is_sequence() || v.is_dict() || v.is_undefined();

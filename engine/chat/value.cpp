@@ -151,6 +151,16 @@ Value Value::loop(std::shared_ptr<LoopData> l) {
     return v;
 }
 
+Value Value::iterator(std::shared_ptr<IteratorData> it) {
+    Shape s;
+    for (const Value& v : it->items) s = max_shape(s, v.shape());
+    it->shape = wrap(s);
+    Value v;
+    v.kind_ = Kind::Iterator;
+    v.ptr_ = std::move(it);
+    return v;
+}
+
 double Value::as_double() const {
     switch (kind_) {
         case Kind::Bool: return b_ ? 1.0 : 0.0;
@@ -173,6 +183,7 @@ const DictData& Value::dict() const { return *std::get<std::shared_ptr<const Dic
 NamespaceData& Value::ns() const { return *std::get<std::shared_ptr<NamespaceData>>(ptr_); }
 const Function& Value::fn() const { return *std::get<std::shared_ptr<const Function>>(ptr_); }
 LoopData& Value::loop_data() const { return *std::get<std::shared_ptr<LoopData>>(ptr_); }
+IteratorData& Value::iter_data() const { return *std::get<std::shared_ptr<IteratorData>>(ptr_); }
 
 const void* Value::identity() const {
     return std::visit(
@@ -203,6 +214,7 @@ Shape Value::shape() const {
             Shape s = self.shape();
             return {s.depth + 1, s.has_ns};
         }
+        case Kind::Iterator: return iter_data().shape;
         default: return {};
     }
 }
@@ -309,6 +321,7 @@ void Value::append_repr(std::string& out, int depth) const {
                    std::to_string(l.items ? l.items->items.size() : 0) + ">";
             return;
         }
+        case Kind::Iterator: out += "<" + iter_data().type_name + " object>"; return;
     }
 }
 
@@ -326,6 +339,7 @@ std::string Value::type_name() const {
         case Kind::Namespace: return "Namespace";
         case Kind::Function: return fn().macro ? "Macro" : "builtin_function_or_method";
         case Kind::Loop: return "LoopContext";
+        case Kind::Iterator: return iter_data().type_name;
     }
     return "object";
 }
@@ -435,8 +449,12 @@ bool py_compare(const Value& a, const Value& b, std::string_view op) {
     bool orderable = (a.is_number() && b.is_number()) || (a.is_string() && b.is_string()) ||
                      (a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple());
     if (!orderable && !a.is_undefined() && !b.is_undefined())
-        raise("TypeError", "'" + std::string(op) + "' not supported between instances of '" + a.type_name() +
-                               "' and '" + b.type_name() + "'");
+    {
+        std::string msg = "'";
+        msg.append(op);  // built by appends: GCC 12 misfires -Wrestrict on "'" + std::string(op)
+        msg += "' not supported between instances of '" + a.type_name() + "' and '" + b.type_name() + "'";
+        raise("TypeError", std::move(msg));
+    }
     if (op == "<") return py_less(a, b);
     if (op == ">") return py_less(b, a);
     if (op == "<=") return py_less(a, b) || py_equal(a, b);

@@ -25,9 +25,12 @@ class DictData;
 struct NamespaceData;
 struct Function;
 struct LoopData;
+struct IteratorData;
 struct CallArgs;
 
-enum class Kind : uint8_t { Undefined, None, Bool, Int, Float, String, List, Tuple, Dict, Namespace, Function, Loop };
+// Iterator: what Jinja2's map/select/reject/unique/items/reverse... return, a
+// one-pass Python generator (always truthy, no len(), not JSON-serializable).
+enum class Kind : uint8_t { Undefined, None, Bool, Int, Float, String, List, Tuple, Dict, Namespace, Function, Loop, Iterator };
 
 // Runtime failure inside the engine: `type` is the Python exception name a
 // Jinja2 user would see (UndefinedError, TypeError...). The evaluator adds
@@ -73,6 +76,7 @@ public:
     static Value native(std::string name, NativeFn fn);
     static Value native(std::string name, NativeFn fn, Value bound_self);  // a bound method
     static Value loop(std::shared_ptr<LoopData> l);
+    static Value iterator(std::shared_ptr<IteratorData> it);
 
     Kind kind() const { return kind_; }
     bool is_undefined() const { return kind_ == Kind::Undefined; }
@@ -91,6 +95,7 @@ public:
     bool is_namespace() const { return kind_ == Kind::Namespace; }
     bool is_function() const { return kind_ == Kind::Function; }
     bool is_loop() const { return kind_ == Kind::Loop; }
+    bool is_iterator() const { return kind_ == Kind::Iterator; }
     bool is_safe() const { return safe_; }  // a Markup string
 
     bool as_bool() const { return b_; }
@@ -102,6 +107,7 @@ public:
     NamespaceData& ns() const;
     const Function& fn() const;
     LoopData& loop_data() const;
+    IteratorData& iter_data() const;
     const std::shared_ptr<const ListData>& list_ptr() const;
     const void* identity() const;  // for the `sameas` test
     Shape shape() const;
@@ -123,7 +129,7 @@ private:
     double f_ = 0;
     std::variant<std::monostate, std::shared_ptr<const std::string>, std::shared_ptr<const ListData>,
                  std::shared_ptr<const DictData>, std::shared_ptr<NamespaceData>, std::shared_ptr<const Function>,
-                 std::shared_ptr<LoopData>>
+                 std::shared_ptr<LoopData>, std::shared_ptr<IteratorData>>
         ptr_;
 };
 
@@ -173,6 +179,15 @@ struct LoopData {
     std::size_t index0 = 0;
     bool has_last_changed = false;
     std::vector<Value> last_changed;
+};
+
+struct IteratorData {
+    std::string type_name = "generator";  // Python's type, for messages
+    std::vector<Value> items;             // produced eagerly...
+    std::size_t pos = 0;                  // ...and handed out once
+    bool failed = false;                  // producing raised `error`: re-raised once the items run out
+    RenderError error;
+    Shape shape;
 };
 
 bool py_equal(const Value& a, const Value& b);

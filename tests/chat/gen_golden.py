@@ -228,6 +228,21 @@ CASES = [
     ("real_tools_json_indent", "{%- for t in tools %}\n{{- t | tojson(indent=4) }}\n{{- '\n\n' }}\n{%- endfor %}", {"tools": TOOLS}),
     ("real_mistral_slice", "{%- set out = t.function|tojson %}{{- out[:-1] }}, \"id\": \"x\"}", {"t": TOOL_MSGS[2]["tool_calls"][0]}),
 
+    # --- generator results (map/select/reject/unique/items/reverse are lazy in Jinja2) ---
+    ("gen_truthy", "{% if none|selectattr('a') %}T{% else %}F{% endif %}{% if []|map('upper') %}T{% endif %}{% if [1]|reject %}T{% endif %}", {}),
+    ("gen_single_pass", "{% set g = [1,2,3]|select('odd') %}{{ g|list }}{{ g|list }}{% for x in g %}x{% else %}empty{% endfor %}", {}),
+    ("gen_first_then_rest", "{% set g = [1,2,3]|map('string') %}{{ g|first }}{{ g|list }}", {}),
+    ("gen_len_error", "{{ [1]|map('string')|length }}", {}),
+    ("gen_tojson_error", "{{ [1]|select|tojson }}", {}),
+    ("gen_last_error", "{{ [1]|select|last }}", {}),
+    ("gen_deferred_error", "{% set g = [1]|items %}ok", {}),
+    ("gen_deferred_error_raised", "{% set g = [1]|items %}{{ g|list }}", {}),
+    ("gen_in_consumes", "{% set g = [1,2,3]|select %}{{ 2 in g }}{{ g|list }}", {}),
+    ("gen_reverse", "{{ [1,2]|reverse|list }}{{ {'a':1,'b':2}|reverse|list }}{% set r = [1,2]|reverse %}{{ r|list }}{{ r|list }}{{ ([1]|select)|reverse }}", {}),
+    ("gen_getitem", "[{{ ([1]|select)[0] }}][{{ ([1]|select).x }}]", {}),
+    ("gen_tests", "{{ [1]|select is sequence }}{{ [1]|select is iterable }}{{ [1]|select is defined }}{{ [1]|unique is mapping }}", {}),
+    ("gen_pipelines", "{{ ['b','a','b']|unique|sort|join }}{{ [1,2,3,4]|batch(3)|list }}{{ [3,1]|select|max }}{{ {'a': 1}|items|map('first')|list }}{{ [1,2]|select|sum }}", {}),
+    ("gen_unpack", "{% set a, b = [1, 2]|map('string') %}{{ a }}{{ b }}", {}),
     # --- more edge cases ---
     ("edge_literal_braces", "{{ '{{' }}{{ '}}' }}{{ '{%' ~ '%}' }}{{ {'a': {'b': 1}} }}{{ {'a': {'b': {}}}['a'] }}", {}),
     ("edge_comment_with_tags", "a{# {% if %} {{ x }} #}b{#\nmulti\nline\n#}c", {}),
@@ -297,6 +312,63 @@ SYNTAX_CASES = [
 ]
 
 
+# Real templates from ../shared/chat-templates with tools, tool calls and
+# documents (the shared expected.json only has plain conversations). Cases
+# name the template file; the test skips them when ../shared is absent.
+RICH_TOOLS = [
+    {"type": "function", "function": {
+        "name": "get_weather", "description": "Get the current weather",
+        "parameters": {"type": "object", "properties": {
+            "location": {"type": "string", "description": "City and country, e.g. Paris, France"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "Unit", "default": "celsius"},
+            "days": {"type": "integer", "description": "Days ahead", "minimum": 0, "maximum": 7},
+            "tags": {"type": "array", "items": {"type": "string"}, "description": "Free tags"},
+            "opts": {"type": "object", "properties": {"verbose": {"type": "boolean"}}, "required": ["verbose"]},
+            "when": {"oneOf": [{"type": "string", "format": "date"}, {"type": "integer"}]},
+            "note": {"type": ["string", "null"], "nullable": True, "examples": ["it's sunny", "rain"]},
+        }, "required": ["location"]}}},
+    {"type": "function", "function": {
+        "name": "search", "description": "Search the web <fast> & 'cheap'",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string", "description": "query"}}, "required": ["q"]}}},
+]
+COHERE_OLD_TOOLS = [
+    {"name": "internet_search", "description": "Returns a list of relevant document snippets",
+     "parameter_definitions": {"query": {"description": "Query to search the internet with", "type": "str", "required": True},
+                               "limit": {"description": "Max results", "type": "int", "required": False}}},
+]
+
+
+def tool_conversation(string_args):
+    args = {"location": "Paris, France", "unit": "celsius"}
+    return [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": "What's the weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call12345", "type": "function",
+             "function": {"name": "get_weather", "arguments": json.dumps(args) if string_args else args}}]},
+        {"role": "tool", "content": "{\"temperature\": 21, \"sky\": \"clear\"}", "tool_call_id": "call12345", "name": "get_weather"},
+        {"role": "assistant", "content": "It is 21 degrees and clear in Paris."},
+        {"role": "user", "content": "Thanks! <3"},
+    ]
+
+
+RICH_CONTEXTS = [
+    ("tools_dict_args", {"messages": tool_conversation(False), "tools": RICH_TOOLS}),
+    ("tools_str_args", {"messages": tool_conversation(True), "tools": RICH_TOOLS}),
+    ("tools_no_calls", {"messages": [{"role": "user", "content": "hi"}], "tools": RICH_TOOLS}),
+    ("documents", {"messages": [{"role": "user", "content": "Summarise"}],
+                   "documents": [{"title": "Doc A", "text": "Alpha <b>"}, {"title": "Doc B", "text": "Beta"}]}),
+    ("builtin_tools", {"messages": [{"role": "user", "content": "search it"},
+                                    {"role": "assistant", "tool_calls": [{"function": {"name": "brave_search", "arguments": {"query": "x"}}}]}],
+                       "tools": RICH_TOOLS, "builtin_tools": ["brave_search", "code_interpreter"], "tools_in_user_message": False,
+                       "date_string": "01 Feb 2026"}),
+    ("cohere_old_tools", {"messages": [{"role": "user", "content": "find"}], "tools": COHERE_OLD_TOOLS}),
+    ("firefunction_vars", {"messages": [{"role": "user", "content": "hi"}], "functions": json.dumps(RICH_TOOLS[:1]),
+                           "datetime": "2026-01-02"}),
+    ("bad_role", {"messages": [{"role": "robot", "content": "beep"}]}),
+]
+
+
 def render(env, src, ctx):
     try:
         return {"expected": env.from_string(src).render(**ctx)}
@@ -332,7 +404,22 @@ def main():
         case.update(render(env, src, {}))
         assert "syntax_error_line" in case, name
         out.append(case)
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden.json")
+    here = os.path.dirname(os.path.abspath(__file__))
+    shared = os.path.join(here, "..", "..", "..", "shared", "chat-templates")
+    if os.path.isdir(shared):
+        for fname in sorted(os.listdir(shared)):
+            if not fname.endswith(".jinja"):
+                continue
+            with open(os.path.join(shared, fname), encoding="utf-8") as f:
+                src = f.read()
+            for cname, ctx in RICH_CONTEXTS:
+                ctx = dict(ctx, bos_token="<s>", eos_token="</s>", add_generation_prompt=True)
+                case = {"name": fname + ":" + cname, "template_file": fname, "context": ctx}
+                case.update(render(env, src, ctx))
+                out.append(case)
+    else:
+        print("note: ../shared/chat-templates not found; real-template cases skipped")
+    path = os.path.join(here, "golden.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"generator": "jinja2 " + jinja2.__version__, "cases": out}, f, ensure_ascii=False, indent=1)
         f.write("\n")
