@@ -138,15 +138,9 @@ glint_status glint_model_load(const char* path, const glint_model_params* params
             throw glint::Error(glint::ErrorCode::Cancelled, "model load cancelled by the progress callback");
         glint::ModelParams mp;
         mp.use_mmap = p.use_mmap != 0;
+        mp.n_gpu_layers = p.n_gpu_layers;  // checked against the layer count, uploaded, or the CPU with a warning
         auto m = std::make_unique<glint_model>();
         m->m = glint::Model::load(path, mp);
-        const int32_t n_layer = m->m->hparams().n_layer;
-        if (p.n_gpu_layers > 0 && p.n_gpu_layers != 999 && p.n_gpu_layers > n_layer)
-            throw glint::Error(glint::ErrorCode::InvalidArgument,
-                               "n_gpu_layers " + std::to_string(p.n_gpu_layers) + " is more than the model's " +
-                                   std::to_string(n_layer) + " layers (use -1 or 999 for all)");
-        if (p.n_gpu_layers != 0)
-            glint::log(glint::LogLevel::Warn, "n_gpu_layers requested, but this build has no GPU backend: running on the CPU");
         if (p.progress && !p.progress(1.0f, p.progress_user))
             throw glint::Error(glint::ErrorCode::Cancelled, "model load cancelled by the progress callback");
         m->desc = m->m->description();
@@ -162,6 +156,21 @@ int32_t glint_model_n_ctx_train(const glint_model* m) { return m ? m->m->hparams
 int32_t glint_model_n_embd(const glint_model* m) { return m ? m->m->hparams().n_embd : 0; }
 int32_t glint_model_n_layer(const glint_model* m) { return m ? m->m->hparams().n_layer : 0; }
 uint64_t glint_model_size(const glint_model* m) { return m ? m->m->weight_bytes() : 0; }
+uint64_t glint_model_n_params(const glint_model* m) {
+    uint64_t n = 0;
+    if (m)
+        for (const auto& t : m->m->file().tensors()) n += t.n_elements;
+    return n;
+}
+uint64_t glint_model_bytes_per_token(const glint_model* m) {
+    if (!m) return 0;
+    const glint::Model& M = *m->m;
+    const bool tied = M.output().data == M.tok_embd().data;
+    uint64_t n = 0;
+    for (const auto& t : M.file().tensors())
+        if (tied || t.data != M.tok_embd().data) n += t.n_bytes;
+    return n;
+}
 const char* glint_model_desc(const glint_model* m) { return m ? m->desc.c_str() : ""; }
 
 glint_status glint_model_meta(const glint_model* model, const char* key, char* buf, size_t buf_size, size_t* len) {

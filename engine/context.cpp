@@ -25,8 +25,9 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
     ks_ = params_.isa.empty() ? &kernels::active_kernels() : kernels::find_kernel_set(params_.isa);
     if (!ks_) throw Error(ErrorCode::Unsupported, "kernel set '" + params_.isa + "' is not available on this CPU");
 
+    n_cpu_layers_ = hp.n_layer - model.n_gpu_layers();
     KvCacheParams kp;
-    kp.n_layer = hp.n_layer;
+    kp.n_layer = std::max(1, n_cpu_layers_);  // the GPU layers' KV blocks live on the device
     kp.n_embd_kv = hp.n_embd_kv();
     kp.head_dim = hp.head_dim;
     kp.n_ctx = params_.n_ctx;
@@ -54,6 +55,16 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
     act = std::max(act, matmul_scratch_bytes(model.output().type, model.output().cols, params_.n_batch));
     act_.resize(act);
     logits_.resize(size_t(hp.n_vocab));
+    if (model.n_gpu_layers() > 0) {
+        vk::RunnerParams rp;
+        rp.n_batch = params_.n_batch;
+        rp.n_ctx = params_.n_ctx;
+        rp.n_seq_max = params_.n_seq_max;
+        rp.kv_block_size = params_.kv_block_size;
+        rp.n_kv_blocks = kv_.n_blocks();
+        rp.kv_type = params_.kv_type;
+        gpu_ = vk::make_runner(model, rp);
+    }
 }
 
 const float* Context::logits(int32_t i) const {
@@ -89,7 +100,24 @@ void Context::decode(const std::vector<BatchToken>& batch) {
     }
     std::vector<std::pair<int32_t, int32_t>> grow;
     for (const auto& [seq, end] : next) grow.emplace_back(seq, end - kv_.seq_len(seq));
+    // A shared, partly filled last block is copied on write by reserve; the
+    // GPU layers' copy of it must follow.
+    struct Partial {
+        int32_t seq, index, block;
+    };
+    std::vector<Partial> partial;
+    if (gpu_)
+        for (const auto& [seq, n] : grow)
+            if (const int32_t len = kv_.seq_len(seq); n > 0 && len % params_.kv_block_size != 0)
+                partial.push_back({seq, len / params_.kv_block_size, kv_.block_table(seq).back()});
     kv_.reserve(grow);  // throws, changing nothing, when the cache or a context is full
+    if (gpu_) {
+        std::vector<std::pair<int32_t, int32_t>> copies;
+        for (const Partial& p : partial)
+            if (const int32_t now = kv_.block_table(p.seq)[size_t(p.index)]; now != p.block)
+                copies.emplace_back(p.block, now);
+        gpu_->copy_kv_blocks(copies);
+    }
 
     if (logits_.size() < size_t(n_out) * size_t(hp.n_vocab)) logits_.resize(size_t(n_out) * size_t(hp.n_vocab));
     n_out_ = 0;
@@ -115,10 +143,11 @@ void Context::forward(const BatchToken* toks, int32_t n) {
     const int64_t E = hp.n_embd, Q = int64_t(hp.n_head) * hp.head_dim, KV = hp.n_embd_kv(), F = hp.n_ff;
     const float* rope_ff = model_.rope_freq_factors().empty() ? nullptr : model_.rope_freq_factors().data();
 
-    // x[t] = embedding of token t
-    for (int32_t t = 0; t < n; ++t) ops::dequantize_row(model_.tok_embd(), toks[t].token, x_.data() + t * E);
+    // x[t] = embedding of token t (on the GPU when every layer is)
+    if (n_cpu_layers_ > 0)
+        for (int32_t t = 0; t < n; ++t) ops::dequantize_row(model_.tok_embd(), toks[t].token, x_.data() + t * E);
 
-    for (int32_t il = 0; il < hp.n_layer; ++il) {
+    for (int32_t il = 0; il < n_cpu_layers_; ++il) {
         const LayerWeights& L = model_.layers()[size_t(il)];
         const float* attn_norm = reinterpret_cast<const float*>(L.attn_norm.data);
         for (int32_t t = 0; t < n; ++t) ops::rms_norm(x_.data() + t * E, attn_norm, xn_.data() + t * E, E, hp.rms_eps);
@@ -149,6 +178,15 @@ void Context::forward(const BatchToken* toks, int32_t n) {
         ops::swiglu(gate_.data(), up_.data(), n * F);
         matmul(L.w_down, gate_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
         for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += xn_[size_t(i)];
+    }
+
+    if (gpu_) {  // one copy of x each way at the boundary, or logits back when the head is there too
+        float* out = logits_.data() + size_t(n_out_) * size_t(hp.n_vocab);
+        gpu_->run(toks, n, kv_, x_.data(), out);
+        if (n_cpu_layers_ == 0) {
+            for (int32_t t = 0; t < n; ++t) n_out_ += toks[t].logits ? 1 : 0;
+            return;
+        }
     }
 
     // Output head only for the rows that asked for logits.

@@ -9,6 +9,7 @@
 
 #include "engine/kv_cache.h"
 #include "engine/model.h"
+#include "engine/vulkan/backend.h"
 #include "kernels/quants.h"
 
 namespace glint {
@@ -76,6 +77,12 @@ private:
     std::vector<uint8_t> act_;   // quantized activations for matmul
     std::vector<float> logits_;  // [n_out][n_vocab]
     int32_t n_out_ = 0;
+
+    // GPU offload: layers [n_cpu_layers_, n_layer) run in gpu_, whose KV
+    // blocks live on the device (kv_ holds only the CPU layers' data, and the
+    // block tables of all).
+    int32_t n_cpu_layers_ = 0;
+    std::unique_ptr<vk::Runner> gpu_;
 };
 
 }  // namespace glint

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "engine/vulkan/backend.h"
+#include "kernels/log.h"
 #include "kernels/quants.h"
 
 namespace glint {
@@ -69,7 +71,7 @@ T positive(const gguf::File& f, const std::string& key, T v) {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::string& path, const ModelParams&) {
+std::unique_ptr<Model> Model::load(const std::string& path, const ModelParams& params) {
     std::unique_ptr<Model> m(new Model(gguf::File::open(path)));
     const gguf::File& f = m->file_;
     HParams& hp = m->hp_;
@@ -164,6 +166,23 @@ std::unique_ptr<Model> Model::load(const std::string& path, const ModelParams&) 
     if (Weight rf = take(f, "rope_freqs.weight", hp.n_rot / 2, 1, false, true)) {
         const float* p = reinterpret_cast<const float*>(rf.data);
         m->rope_freqs_.assign(p, p + hp.n_rot / 2);
+    }
+
+    // Placement: the last n_gpu_layers layers on the GPU.
+    int32_t n_gpu = params.n_gpu_layers;
+    if (n_gpu == -1 || n_gpu == 999) n_gpu = hp.n_layer;
+    if (n_gpu < 0 || n_gpu > hp.n_layer)
+        throw Error(ErrorCode::InvalidArgument, "n_gpu_layers " + std::to_string(params.n_gpu_layers) +
+                                                    (n_gpu < 0 ? " is negative" : " is more than the model's " +
+                                                                                      std::to_string(hp.n_layer) + " layers") +
+                                                    " (use -1 or 999 for all)");
+    if (n_gpu > 0) {
+        try {
+            m->gpu_ = vk::upload_model(*m, hp.n_layer - n_gpu);
+            m->n_gpu_layers_ = n_gpu;
+        } catch (const vk::Unavailable& e) {
+            log(LogLevel::Warn, std::string("GPU offload unavailable, running on the CPU: ") + e.what());
+        }
     }
     return m;
 }

@@ -12,6 +12,9 @@
 #include "engine/tokenizer/tokenizer.h"
 
 namespace glint {
+namespace vk {
+class ModelWeights;
+}
 
 enum class Arch { Llama, Qwen2 };
 enum class RopeStyle {
@@ -63,6 +66,10 @@ struct LayerWeights {
 
 struct ModelParams {
     bool use_mmap = true;  // reserved: the reader always maps today
+    // Last N layers on the GPU (Vulkan); -1 or 999 = all, with the embedding
+    // and output head. Without a Vulkan loader or device: a warning through
+    // the log callback and the CPU.
+    int32_t n_gpu_layers = 0;
 };
 
 class Model {
@@ -82,6 +89,10 @@ public:
     // Llama-3 style per-dimension RoPE divisors, n_rot/2 of them; empty if absent.
     const std::vector<float>& rope_freq_factors() const { return rope_freqs_; }
 
+    // Layers [n_layer - n_gpu_layers(), n_layer) run on the GPU (0: none).
+    int32_t n_gpu_layers() const { return n_gpu_layers_; }
+    const std::shared_ptr<vk::ModelWeights>& gpu_weights() const { return gpu_; }
+
     std::string description() const;  // "llama 5 layers, 64 embd, F32" style
     uint64_t weight_bytes() const;     // bytes of all tensor data
 
@@ -93,6 +104,8 @@ private:
     Weight tok_embd_, output_norm_, output_;
     std::vector<LayerWeights> layers_;
     std::vector<float> rope_freqs_;
+    int32_t n_gpu_layers_ = 0;
+    std::shared_ptr<vk::ModelWeights> gpu_;
 };
 
 }  // namespace glint
