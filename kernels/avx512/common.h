@@ -35,6 +35,22 @@ inline int32_t hsum_i32(__m512i v) {
     return _mm_cvtsi128_si32(t);
 }
 
+// The last two levels of transpose_sum16: l2[i] (i < 4) holds, in its four
+// 128-bit lanes, four int32 partial sums of rows i, i+4, i+8 and i+12.
+inline __m512i transpose_sum_groups4(const __m512i l2[4]) {
+    const __m512i i3lo = _mm512_setr_epi32(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+    const __m512i i3hi = _mm512_setr_epi32(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+    __m512i l3[2];
+    for (int i = 0; i < 2; ++i)
+        l3[i] = _mm512_add_epi32(_mm512_permutex2var_epi32(l2[i], i3lo, l2[i + 2]),
+                                 _mm512_permutex2var_epi32(l2[i], i3hi, l2[i + 2]));
+    // l3[i]: pairs of lanes: rows i, i+2, i+4, ..., i+14.
+    const __m512i i4lo = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    const __m512i i4hi = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+    return _mm512_add_epi32(_mm512_permutex2var_epi32(l3[0], i4lo, l3[1]),
+                            _mm512_permutex2var_epi32(l3[0], i4hi, l3[1]));
+}
+
 // Transpose-and-add: given 16 vectors v[r] of 16 int32, returns the vector
 // whose lane r is the sum of v[r]'s lanes (integer, so any order is exact).
 inline __m512i transpose_sum16(const __m512i v[16]) {
@@ -53,18 +69,7 @@ inline __m512i transpose_sum16(const __m512i v[16]) {
     for (int i = 0; i < 4; ++i)
         l2[i] = _mm512_add_epi32(_mm512_permutex2var_epi32(l1[i], i2lo, l1[i + 4]),
                                  _mm512_permutex2var_epi32(l1[i], i2hi, l1[i + 4]));
-    // l2[i]: groups of 4 lanes: rows i, i+4, i+8, i+12.
-    const __m512i i3lo = _mm512_setr_epi32(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
-    const __m512i i3hi = _mm512_setr_epi32(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
-    __m512i l3[2];
-    for (int i = 0; i < 2; ++i)
-        l3[i] = _mm512_add_epi32(_mm512_permutex2var_epi32(l2[i], i3lo, l2[i + 2]),
-                                 _mm512_permutex2var_epi32(l2[i], i3hi, l2[i + 2]));
-    // l3[i]: pairs of lanes: rows i, i+2, i+4, i+6, i+8, ... (step 2)
-    const __m512i i4lo = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
-    const __m512i i4hi = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-    return _mm512_add_epi32(_mm512_permutex2var_epi32(l3[0], i4lo, l3[1]),
-                            _mm512_permutex2var_epi32(l3[0], i4hi, l3[1]));
+    return transpose_sum_groups4(l2);
 }
 
 }  // namespace

@@ -13,18 +13,16 @@
 namespace glint::kernels::avx512 {
 namespace {
 
-// 12 packed bytes -> bytes 0-7: the 8 scales, bytes 8-15: the 8 mins (see
-// unpack_scale_min_k4 in blocks.h, not callable from here).
+// 12 packed bytes (at q; 16 bytes are read) -> bytes 0-7: the 8 scales,
+// bytes 8-15: the 8 mins (see unpack_scale_min_k4 in blocks.h).
 inline __m128i scales_mins_k4(const uint8_t* q) {
-    uint32_t u[4];
-    std::memcpy(u, q, 12);
-    constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t m_lo = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[2] = m_lo;
-    u[0] &= k1;
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(u));
+    const __m128i u = load128(q);
+    const __m128i a = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0));  // U0 U2 U1 U2
+    const __m128i b = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));  // U0 U0 U1 U1
+    const __m128i lo = _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)),
+                                     _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    const __m128i hi = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    return _mm_or_si128(lo, hi);
 }
 
 // Sums of bsums pairs: the 8 sub-block (32-element) activation sums as int16.
@@ -171,6 +169,87 @@ float dot_k6(int64_t n, const block_q6_K* x, const block_q8_K* y) {
     return acc;
 }
 
+// ---- GEMV: 16 rows per pass over the activation. Each row leaves 16 int32
+// partial sums (and 4 for the min term); transposed sums give one lane per row
+// and the float chain runs with lanes = rows, exactly as the dots above.
+
+inline __m512i gather_rows32(const uint8_t* base, __m512i idx) { return _mm512_i32gather_epi32(idx, base, 1); }
+
+template <bool Q5>
+void gemv16_k45(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y, float* out) {
+    constexpr size_t bsz = Q5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(int32_t(w_stride)));
+    __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+    for (int64_t b = 0; b < K / QK_K; ++b) {
+        const int8_t* q8 = y[b].qs;
+        const __m512i A0 = act2(q8, 0, 64), A1 = act2(q8, 32, 96), A2 = act2(q8, 128, 192), A3 = act2(q8, 160, 224);
+        const __m128i bs = bsum32(y[b].bsums);
+        const uint8_t* col = w + size_t(b) * bsz;
+        __m512i p[16];
+        __m128i mm[16];
+        for (int r = 0; r < 16; ++r) {
+            const uint8_t* blk = col + size_t(r) * w_stride;
+            const __m128i scm = scales_mins_k4(blk + 4);
+            __m512i v[4], S[4];
+            k45_values<Q5>(blk + (Q5 ? 48 : 16), blk + 16, v);
+            k4_scale_vectors(scm, S);
+            __m512i t = _mm512_madd_epi16(_mm512_maddubs_epi16(v[0], A0), S[0]);
+            t = _mm512_add_epi32(t, _mm512_madd_epi16(_mm512_maddubs_epi16(v[1], A1), S[1]));
+            t = _mm512_add_epi32(t, _mm512_madd_epi16(_mm512_maddubs_epi16(v[2], A2), S[2]));
+            p[r] = _mm512_add_epi32(t, _mm512_madd_epi16(_mm512_maddubs_epi16(v[3], A3), S[3]));
+            mm[r] = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(scm, 8)), bs);
+        }
+        __m512i M[4];
+        for (int i = 0; i < 4; ++i) {
+            const __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(mm[i]), mm[i + 4], 1);
+            const __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(mm[i + 8]), mm[i + 12], 1);
+            M[i] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        }
+        const __m512i sumi = transpose_sum16(p);
+        const __m512i summ = transpose_sum_groups4(M);
+        const __m512i g = gather_rows32(col, idx);  // d | dmin << 16
+        const __m512 da = _mm512_set1_ps(y[b].d);
+        const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+        const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(sumi), acc);
+        accm = _mm512_fmadd_ps(_mm512_mul_ps(dmin, da), _mm512_cvtepi32_ps(summ), accm);
+    }
+    _mm512_storeu_ps(out, _mm512_sub_ps(acc, accm));
+}
+
+void gemv16_k6(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y, float* out) {
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(int32_t(w_stride)));
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < K / QK_K; ++b) {
+        const int8_t* q8 = y[b].qs;
+        const __m512i A0 = load512(q8), A1 = load512(q8 + 64), A2 = load512(q8 + 128), A3 = load512(q8 + 192);
+        const __m256i bsums = load256(y[b].bsums);
+        const uint8_t* col = w + size_t(b) * sizeof(block_q6_K);
+        __m512i p[16];
+        for (int r = 0; r < 16; ++r) {
+            const auto& x = *reinterpret_cast<const block_q6_K*>(col + size_t(r) * w_stride);
+            __m512i v[4];
+            k6_values(x, v);
+            const __m128i scb = load128(x.scales);
+            const __m256i sc2 = _mm256_set_m128i(scb, scb);
+            __m512i t = _mm512_madd_epi16(_mm512_maddubs_epi16(v[0], A0), k6_scale_vector(sc2, 0));
+            t = _mm512_add_epi32(t, _mm512_madd_epi16(_mm512_maddubs_epi16(v[1], A1), k6_scale_vector(sc2, 1)));
+            t = _mm512_add_epi32(t, _mm512_madd_epi16(_mm512_maddubs_epi16(v[2], A2), k6_scale_vector(sc2, 2)));
+            t = _mm512_add_epi32(t, _mm512_madd_epi16(_mm512_maddubs_epi16(v[3], A3), k6_scale_vector(sc2, 3)));
+            const __m256i off = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scb), bsums);
+            p[r] = _mm512_sub_epi32(t, _mm512_zextsi256_si512(_mm256_slli_epi32(off, 5)));
+        }
+        const __m512i sumi = transpose_sum16(p);
+        // d sits at byte 208: gather the 32 bits at 206 and keep the high half.
+        const __m512i g = gather_rows32(col + 206, idx);
+        const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)));
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(y[b].d)), _mm512_cvtepi32_ps(sumi), acc);
+    }
+    _mm512_storeu_ps(out, acc);
+}
+
 // ---------------------------------------------------------------------------
 // GEMM with token lanes. Prepared group of 16 tokens, per super-block:
 //   int8 [64 quads][16 tok][4]       4096 bytes
@@ -255,6 +334,12 @@ inline __m512i bcast32(const uint8_t* p) {
     std::memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
 }
+// Keeps a loaded vector in a register: without this the compiler folds the
+// load into every instruction that uses it, one load per row.
+inline __m512i in_reg(__m512i v) {
+    __asm__("" : "+v"(v));
+    return v;
+}
 inline __m512 bcastf(const uint8_t* p) {
     float v;
     std::memcpy(&v, p, 4);
@@ -279,11 +364,11 @@ void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, 
                 __m512i acc16[R];
                 const int s0 = j * (kSub / 4) + h * kSteps;
                 {
-                    const __m512i av = load512(ab + 64 * s0);
+                    const __m512i av = in_reg(load512(ab + 64 * s0));
                     for (int r = 0; r < R; ++r) acc16[r] = _mm512_maddubs_epi16(bcast32(wb + r * wd_stride + 4 * s0), av);
                 }
                 for (int s = 1; s < kSteps; ++s) {
-                    const __m512i av = load512(ab + 64 * (s0 + s));
+                    const __m512i av = in_reg(load512(ab + 64 * (s0 + s)));
                     for (int r = 0; r < R; ++r)
                         acc16[r] = _mm512_add_epi16(
                             acc16[r], _mm512_maddubs_epi16(bcast32(wb + r * wd_stride + 4 * (s0 + s)), av));
@@ -363,6 +448,8 @@ void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* p
                 const uint8_t* ag = act + size_t(g) * gbytes;
                 float* yg = y + g * kGroup * ldy + r0;
                 switch (R) {
+                    case 6: tile_store<Kind, 6>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
+                    case 5: tile_store<Kind, 5>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
                     case 4: tile_store<Kind, 4>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
                     case 3: tile_store<Kind, 3>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
                     case 2: tile_store<Kind, 2>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
@@ -386,13 +473,25 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
 }
 
 void gemv_q4_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    for (int64_t r = 0; r < n; ++r) y[r] = vec_dot_q4_K_q8_K(K, static_cast<const uint8_t*>(w) + size_t(r) * s, a);
+    const auto* base = static_cast<const uint8_t*>(w);
+    const auto* act = static_cast<const block_q8_K*>(a);
+    int64_t r = 0;
+    for (; r + 16 <= n; r += 16) gemv16_k45<false>(K, base + size_t(r) * s, s, act, y + r);
+    for (; r < n; ++r) y[r] = dot_k45<false>(K, base + size_t(r) * s, act);
 }
 void gemv_q5_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    for (int64_t r = 0; r < n; ++r) y[r] = vec_dot_q5_K_q8_K(K, static_cast<const uint8_t*>(w) + size_t(r) * s, a);
+    const auto* base = static_cast<const uint8_t*>(w);
+    const auto* act = static_cast<const block_q8_K*>(a);
+    int64_t r = 0;
+    for (; r + 16 <= n; r += 16) gemv16_k45<true>(K, base + size_t(r) * s, s, act, y + r);
+    for (; r < n; ++r) y[r] = dot_k45<true>(K, base + size_t(r) * s, act);
 }
 void gemv_q6_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    for (int64_t r = 0; r < n; ++r) y[r] = vec_dot_q6_K_q8_K(K, static_cast<const uint8_t*>(w) + size_t(r) * s, a);
+    const auto* base = static_cast<const uint8_t*>(w);
+    const auto* act = static_cast<const block_q8_K*>(a);
+    int64_t r = 0;
+    for (; r + 16 <= n; r += 16) gemv16_k6(K, base + size_t(r) * s, s, act, y + r);
+    for (; r < n; ++r) y[r] = dot_k6(K, reinterpret_cast<const block_q6_K*>(base + size_t(r) * s), act);
 }
 
 const GemmKernel gemm_q4_K = {kGroup, prep_bytes, prep, scratch_bytes, run<4>};

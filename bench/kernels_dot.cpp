@@ -1,0 +1,95 @@
+// Per-kernel micro-benchmarks on cache-resident data: vec_dot, GEMV (256 rows)
+// and the GEMM kernel (64 rows x 128 tokens, one thread), for every type and
+// kernel set. Counters: GB/s of weights streamed, GOPS (2 ops per multiply-add).
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <string>
+
+#include "bench_util.h"
+#include "kernels/matmul_kernels_util.h"
+
+namespace glint::bench {
+namespace {
+
+const TensorType kTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0,
+                             TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
+
+std::vector<uint8_t> quantized_acts(const kernels::KernelSet& ks, TensorType wt, int64_t n_tok, int64_t K) {
+    const TensorType at = kernels::vec_dot_type(wt);
+    const size_t as = row_bytes(at, K);
+    std::vector<uint8_t> a(as * size_t(n_tok));
+    const auto x = make_activations(n_tok, K);
+    for (int64_t t = 0; t < n_tok; ++t) {
+        if (at == TensorType::F32)
+            std::memcpy(a.data() + size_t(t) * as, x.data() + t * K, as);
+        else
+            ks.quantize_row[static_cast<uint32_t>(at)](x.data() + t * K, a.data() + size_t(t) * as, K);
+    }
+    return a;
+}
+
+void counters(benchmark::State& st, double weight_bytes, double macs) {
+    st.counters["GB/s"] = benchmark::Counter(weight_bytes * 1e-9 * double(st.iterations()), benchmark::Counter::kIsRate);
+    st.counters["GOPS"] = benchmark::Counter(2 * macs * 1e-9 * double(st.iterations()), benchmark::Counter::kIsRate);
+}
+
+void BM_VecDot(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
+    const int64_t K = 4096, rows = 16;
+    const Matrix m = make_matrix(t, rows, K);
+    const auto a = quantized_acts(*ks, t, 1, K);
+    const auto dot = ks->vec_dot[static_cast<uint32_t>(t)];
+    float sink = 0;
+    for (auto _ : st) {
+        for (int64_t r = 0; r < rows; ++r) sink += dot(K, m.w.row(r), a.data());
+        benchmark::DoNotOptimize(sink);
+    }
+    counters(st, double(m.data.size()), double(rows * K));
+}
+
+void BM_Gemv(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
+    const int64_t K = 2048, rows = 256;
+    const Matrix m = make_matrix(t, rows, K);
+    const auto a = quantized_acts(*ks, t, 1, K);
+    const auto gemv = ks->gemv[static_cast<uint32_t>(t)];
+    std::vector<float> y(static_cast<size_t>(rows));
+    for (auto _ : st) {
+        gemv(K, m.w.data, m.w.row_stride, rows, a.data(), y.data());
+        benchmark::ClobberMemory();
+    }
+    counters(st, double(m.data.size()), double(rows * K));
+}
+
+void BM_GemmKernel(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
+    const int64_t K = st.range(0), rows = 64, n_tok = 128;
+    const Matrix m = make_matrix(t, rows, K);
+    const auto a = quantized_acts(*ks, t, n_tok, K);
+    const size_t as = row_bytes(kernels::vec_dot_type(t), K);
+    test::KernelMatmul mm(*ks->gemm[static_cast<uint32_t>(t)], K);
+    mm.prepare(a.data(), as, n_tok);
+    std::vector<float> y(size_t(rows * n_tok));
+    for (auto _ : st) {
+        mm.compute(m.w.data, m.w.row_stride, rows, n_tok, y.data(), rows);
+        benchmark::ClobberMemory();
+    }
+    counters(st, double(m.data.size()), double(rows * K * n_tok));
+}
+
+const bool registered = [] {
+    for (const kernels::KernelSet* ks : bench_sets()) {
+        for (TensorType t : kTypes) {
+            const auto id = static_cast<uint32_t>(t);
+            const std::string suffix = std::string(ks->isa) + "/" + std::string(type_name(t));
+            benchmark::RegisterBenchmark(("vec_dot/" + suffix).c_str(), BM_VecDot, ks, t);
+            if (ks->gemv[id]) benchmark::RegisterBenchmark(("gemv_l2/" + suffix).c_str(), BM_Gemv, ks, t);
+            if (ks->gemm[id]) benchmark::RegisterBenchmark(("gemm_kernel/" + suffix).c_str(), BM_GemmKernel, ks, t)
+                    ->Arg(256)
+                    ->Arg(2048)
+                    ->ArgName("K");
+        }
+    }
+    return true;
+}();
+
+}  // namespace
+}  // namespace glint::bench
