@@ -108,49 +108,68 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
     }
 
     const bool threaded = n_threads > 1 && rows * cols * n_tok >= kMinParallelWork;
-    // One parallel region per product: quantize (and prepare) the activations,
-    // then each thread takes an even, contiguous share of the rows.
-#pragma omp parallel num_threads(n_threads) if (threaded)
+    const int64_t groups = gk ? (n_tok + gk->group - 1) / gk->group : 0;
+    const size_t gbytes = gk ? gk->prep_bytes(cols) : 0;
+    auto quantize = [&](int64_t t0, int64_t t1, uint8_t* dst) {
+        if (at == TensorType::F32) return;
+        for (int64_t t = t0; t < t1; ++t) quant(x + t * cols, dst + size_t(t) * a_stride, cols);
+    };
+    auto prepare = [&](int64_t g0, int64_t g1) {
+        for (int64_t g = g0; g < g1; ++g) {
+            const int64_t t0 = g * gk->group;
+            const int n = int(std::min<int64_t>(gk->group, n_tok - t0));
+            gk->prep(cols, a + size_t(t0) * a_stride, a_stride, n, prep + size_t(g) * gbytes);
+        }
+    };
+    // One parallel region per product, each thread with an even share of the
+    // work and, where the shape allows, no barrier inside: a thread that waits
+    // for a descheduled peer loses a whole time slice on a busy machine.
+    //  - GEMM with enough token groups: threads split the tokens, each
+    //    quantizing and preparing its own, and run all rows.
+    //  - Otherwise threads split the rows; one token (GEMV) is quantized by
+    //    every thread into its own buffer; several are shared after a barrier.
+    const int want = threaded ? n_threads : 1;
+    const bool split_tokens = gk && groups >= 2 * int64_t(want) && groups % want == 0;
+#pragma omp parallel num_threads(want) if (threaded)
     {
         const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-        if (at != TensorType::F32) {
-            if (n_tok >= nt) {
-                const auto [t0, t1] = split(n_tok, nt, tid);
-                for (int64_t t = t0; t < t1; ++t) quant(x + t * cols, abuf + size_t(t) * a_stride, cols);
-            } else {
-                // Few rows: share each row's blocks out.
-                const int64_t nb = cols / bs;
-                const auto [b0, b1] = split(nb, nt, tid);
-                for (int64_t t = 0; t < n_tok && b1 > b0; ++t)
-                    quant(x + t * cols + b0 * bs, abuf + size_t(t) * a_stride + size_t(b0) * bbytes, (b1 - b0) * bs);
-            }
-        }
-        if (gk) {
-            if (at != TensorType::F32) {
-#pragma omp barrier
-            }
-            const int64_t groups = (n_tok + gk->group - 1) / gk->group;
-            const size_t gbytes = gk->prep_bytes(cols);
+        if (gk && split_tokens) {
             const auto [g0, g1] = split(groups, nt, tid);
-            for (int64_t g = g0; g < g1; ++g) {
-                const int64_t t0 = g * gk->group;
-                const int n = int(std::min<int64_t>(gk->group, n_tok - t0));
-                gk->prep(cols, a + size_t(t0) * a_stride, a_stride, n, prep + size_t(g) * gbytes);
-            }
-        }
-        if (at != TensorType::F32 || gk) {
-#pragma omp barrier
-        }
-        const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
-        const auto [u0, u1] = split(units, nt, tid);
-        const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
-        if (r1 > r0) {
-            if (gk) {
-                gk->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
-                        thread_scratch(gk->scratch_bytes(cols)));
+            const int64_t t0 = g0 * gk->group, t1 = std::min(n_tok, g1 * gk->group);
+            quantize(t0, t1, abuf);
+            prepare(g0, g1);
+            gk->run(cols, W.data, W.row_stride, rows, prep + size_t(g0) * gbytes, t1 - t0, y + t0 * rows, rows,
+                    thread_scratch(gk->scratch_bytes(cols)));
+        } else {
+            const uint8_t* av = a;
+            if (!gk && n_tok == 1 && nt > 1 && at != TensorType::F32) {
+                thread_local std::vector<uint8_t> own;
+                uint8_t* mine = aligned(own, a_stride);
+                quantize(0, 1, mine);
+                av = mine;
             } else {
-                for (int64_t t = 0; t < n_tok; ++t)
-                    gemv(cols, W.row(r0), W.row_stride, r1 - r0, a + size_t(t) * a_stride, y + t * rows + r0);
+                const auto [t0, t1] = split(n_tok, nt, tid);
+                quantize(t0, t1, abuf);
+                if (gk) {
+#pragma omp barrier
+                    const auto [g0, g1] = split(groups, nt, tid);
+                    prepare(g0, g1);
+                }
+                if (nt > 1 && (gk || at != TensorType::F32)) {
+#pragma omp barrier
+                }
+            }
+            const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
+            const auto [u0, u1] = split(units, nt, tid);
+            const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
+            if (r1 > r0) {
+                if (gk) {
+                    gk->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
+                            thread_scratch(gk->scratch_bytes(cols)));
+                } else {
+                    for (int64_t t = 0; t < n_tok; ++t)
+                        gemv(cols, W.row(r0), W.row_stride, r1 - r0, av + size_t(t) * a_stride, y + t * rows + r0);
+                }
             }
         }
     }

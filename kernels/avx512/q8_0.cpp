@@ -57,40 +57,54 @@ float dot_q8_0(int64_t n, const block_q8_0* x, const block_q8_0* y) {
 // (int16 products), transpose_sum16 turns them into one lane per row, and the
 // float chain runs with lanes = rows.
 
+// Rows streamed one after the other over chunks of kChunk blocks (phase 1:
+// integer partial sums parked in L1), then per block the 16 rows reduced and
+// chained (phase 2).
+constexpr int kChunk = 8;
+
 template <bool Q4>
 void gemv16(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, float* out) {
     constexpr size_t bsz = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
     const int64_t nb = K / QK8_0;
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(int32_t(w_stride)));
+    alignas(64) __m512i P[kChunk][16];
+    alignas(64) __m512i AV[kChunk];
+    alignas(64) uint16_t DB[kChunk][16];
+    int32_t SA[kChunk] = {};
     __m512 acc = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-        const __m512i av = _mm512_cvtepi8_epi16(load256(y[b].qs));
-        const uint8_t* blk = w + size_t(b) * bsz;
-        __m512i v[16];
-        for (int r = 0; r < 16; ++r) {
-            const uint8_t* qs = blk + size_t(r) * w_stride + 2;
-            __m512i wv;
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+        const int nc = int(nb - b0 < kChunk ? nb - b0 : kChunk);
+        for (int c = 0; c < nc; ++c) {
+            AV[c] = _mm512_cvtepi8_epi16(load256(y[b0 + c].qs));
             if constexpr (Q4) {
-                const __m256i t = _mm256_cvtepu8_epi16(load128(qs));
-                const __m256i m4 = _mm256_set1_epi16(0x0F);
-                wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(t, m4)), _mm256_srli_epi16(t, 4), 1);
-            } else {
-                wv = _mm512_cvtepi8_epi16(load256(qs));
+                // q - 8: subtract 8 * (sum of the activations).
+                const __m256i sa = _mm256_madd_epi16(
+                    _mm256_maddubs_epi16(_mm256_set1_epi8(1), load256(y[b0 + c].qs)), _mm256_set1_epi16(1));
+                SA[c] = 8 * hsum8(sa);
             }
-            v[r] = _mm512_madd_epi16(wv, av);
         }
-        __m512i s = transpose_sum16(v);
-        if constexpr (Q4) {
-            // q - 8: subtract 8 * (sum of the activations).
-            const __m256i sa = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), load256(y[b].qs)),
-                                                 _mm256_set1_epi16(1));
-            s = _mm512_sub_epi32(s, _mm512_set1_epi32(8 * hsum8(sa)));
+        for (int r = 0; r < 16; ++r) {
+            const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
+            for (int c = 0; c < nc; ++c) {
+                const uint8_t* blk = row + size_t(c) * bsz;
+                __m512i wv;
+                if constexpr (Q4) {
+                    const __m256i t = _mm256_cvtepu8_epi16(load128(blk + 2));
+                    const __m256i m4 = _mm256_set1_epi16(0x0F);
+                    wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(t, m4)), _mm256_srli_epi16(t, 4), 1);
+                } else {
+                    wv = _mm512_cvtepi8_epi16(load256(blk + 2));
+                }
+                P[c][r] = _mm512_madd_epi16(wv, AV[c]);
+                std::memcpy(&DB[c][r], blk, 2);
+            }
         }
-        const __m512i dbits = _mm512_i32gather_epi32(idx, blk, 1);
-        const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dbits));
-        const __m512 dd = _mm512_mul_ps(dw, _mm512_set1_ps(h2f(y[b].d)));
-        acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(s), acc);
+        for (int c = 0; c < nc; ++c) {
+            __m512i sum = transpose_sum16(P[c]);
+            if constexpr (Q4) sum = _mm512_sub_epi32(sum, _mm512_set1_epi32(SA[c]));
+            const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(DB[c])));
+            const __m512 dd = _mm512_mul_ps(dw, _mm512_set1_ps(h2f(y[b0 + c].d)));
+            acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(sum), acc);
+        }
     }
     _mm512_storeu_ps(out, acc);
 }
