@@ -1,13 +1,15 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// y[t][row0 + r] = sum_c W[r][c] * x[t][c]: one workgroup per (row, token),
-// for generation where each weight row is read once per token. Threads take
-// 32-element units of the row (one unit per element for float types) and
-// reduce through shared memory.
+// y[t][row0 + r] = sum_c W[r][c] * x[t][c] for generation, where each weight
+// row is read once per token: a workgroup takes NR rows of one token, TPR
+// threads per row stride over 32-element units of the row (single elements
+// for float types) and reduce through shared memory.
 #include "common.glsl"
 #include "types.glsl"
 
 #define WG 64u
+#define NR 4u
+#define TPR (WG / NR)
 layout(local_size_x = 64) in;
 
 layout(std430, binding = 1) readonly buffer XBuf { float xv[]; };
@@ -68,17 +70,18 @@ float unit_dot(uint row, uint u) {
 #endif
 
 void main() {
-    const uint r = group_index();
-    const uint tid = gl_LocalInvocationID.x;
-    if (r >= p.rows) return;  // uniform per workgroup
+    const uint tid = gl_LocalInvocationID.x, lane = tid % TPR;
+    const uint r = group_index() * NR + tid / TPR;
     float acc = 0.0;
-    const uint n_units = p.cols / UNIT;
-    for (uint u = tid; u < n_units; u += WG) acc += unit_dot(r, u);
+    if (r < p.rows) {
+        const uint n_units = p.cols / UNIT;
+        for (uint u = lane; u < n_units; u += TPR) acc += unit_dot(r, u);
+    }
     red[tid] = acc;
     barrier();
-    for (uint s = WG / 2u; s > 0u; s >>= 1) {
-        if (tid < s) red[tid] += red[tid + s];
+    for (uint s = TPR / 2u; s > 0u; s >>= 1) {
+        if (lane < s) red[tid] += red[tid + s];
         barrier();
     }
-    if (tid == 0u) yv[gl_WorkGroupID.z * p.y_stride + p.row0 + r] = red[0];
+    if (lane == 0u && r < p.rows) yv[gl_WorkGroupID.z * p.y_stride + p.row0 + r] = red[tid];
 }

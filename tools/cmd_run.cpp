@@ -32,7 +32,8 @@ Generates text from a prompt and streams it to stdout; timings go to stderr.
   -s, --seed N            sampler seed (default: random)
       --no-bos            do not add the BOS token
       --no-display-prompt print only the generated text
-  -ngl, --n-gpu-layers N  layers to offload to the GPU (accepted; this build runs on the CPU)
+  -ngl, --n-gpu-layers N  run the last N layers on the GPU through Vulkan (999: all, and the output
+                          head); GLINT_VK_DEVICE=<index> picks the device (see glint devices)
       --kv-type T         KV cache type: f16 (default), f32, q8_0
       --logits-out FILE   write raw float32 logits of every prompt position, [n_prompt][n_vocab]
   -v, --verbose           print model and run details to stderr
@@ -58,6 +59,12 @@ struct RunOptions {
     glint_kv_type kv_type = GLINT_KV_F16;
     glint_sampler_params sp = glint_sampler_default_params();
 };
+
+// Library messages on stderr: warnings (such as GPU offload falling back to
+// the CPU) always, the rest (offload placement, GPU timings) with --verbose.
+void log_to_stderr(glint_log_level level, const char* msg, void* verbose) {
+    if (level >= GLINT_LOG_WARN || *static_cast<const bool*>(verbose)) std::fprintf(stderr, "glint: %s\n", msg);
+}
 
 RunOptions parse(int argc, char** argv) {
     RunOptions o;
@@ -116,6 +123,7 @@ int run(int argc, char** argv) {
     try {
         if (!o.prompt_file.empty()) o.prompt = read_file(o.prompt_file);
         const double t0 = now_ms();
+        glint_set_log_callback(&log_to_stderr, &o.verbose);
         glint_model_params mp = glint_model_default_params();
         mp.n_gpu_layers = o.n_gpu_layers;
         check(glint_model_load(o.model.c_str(), &mp, &model));
@@ -174,6 +182,7 @@ int run(int argc, char** argv) {
     glint_sampler_free(smp);
     glint_context_free(ctx);
     glint_model_free(model);
+    glint_set_log_callback(nullptr, nullptr);
     return rc;
 }
 

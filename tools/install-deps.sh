@@ -2,7 +2,7 @@
 # Installs the Debian packages glint builds and tests with (skips what is present).
 set -euo pipefail
 PKGS=(cmake g++ make pkg-config git libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev
-      libopenblas-dev libomp-dev libvulkan-dev glslang-tools mesa-vulkan-drivers
+      libopenblas-dev libomp-dev libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-validationlayers
       libpcre2-dev nlohmann-json3-dev clang libclang-rt-14-dev ccache)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -75,11 +75,16 @@ PFN_vkGetInstanceProcAddr loader_entry() {
     return f;
 }
 
+// Validation-layer findings become log errors (counted) and warnings; the
+// loader's own chatter (missing drivers...) is debug detail, since the
+// failure it explains is reported with the Unavailable message.
 VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
-                                                VkDebugUtilsMessageTypeFlagsEXT,
+                                                VkDebugUtilsMessageTypeFlagsEXT type,
                                                 const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
     const std::string msg = std::string("vulkan: ") + (data && data->pMessage ? data->pMessage : "(no message)");
-    if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
+    if (!(type & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT)) {
+        log(LogLevel::Debug, msg);
+    } else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
         static_cast<Instance*>(user)->count_validation_error();
         log(LogLevel::Error, msg);
     } else {
@@ -153,6 +158,8 @@ Instance::Instance() {
     ci.enabledLayerCount = uint32_t(want_layers.size());
     ci.ppEnabledLayerNames = want_layers.data();
     const VkResult r = create(&ci, nullptr, &inst_);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        throw Unavailable("no Vulkan driver found (VK_ERROR_INCOMPATIBLE_DRIVER); install the GPU's Vulkan driver");
     if (r != VK_SUCCESS) throw Unavailable(std::string("cannot create a Vulkan instance (") + result_name(r) + ")");
 
 #define GLINT_VK_LOAD(f) f = reinterpret_cast<PFN_##f>(gipa(inst_, #f));
@@ -295,6 +302,26 @@ DeviceList list_devices() {
 }
 
 std::shared_ptr<Device> Device::create() {
+    // Models loaded while another is alive share its device (and compiled
+    // pipelines), unless the environment choosing the device or layers changed.
+    static std::mutex mu;
+    static std::weak_ptr<Device> last;
+    static std::string last_key;
+    std::string key;
+    for (const char* var : {"GLINT_VK_DEVICE", "GLINT_VK_VALIDATE", "VK_INSTANCE_LAYERS", "VK_ICD_FILENAMES",
+                            "VK_DRIVER_FILES"}) {
+        const char* v = std::getenv(var);
+        key += std::string(v ? v : "") + '\n';
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto d = last.lock(); d && key == last_key) return d;
+    std::shared_ptr<Device> d = open();
+    last = d;
+    last_key = key;
+    return d;
+}
+
+std::shared_ptr<Device> Device::open() {
     std::shared_ptr<Device> d(new Device());
     d->inst_ = std::make_unique<Instance>();
     const Instance& inst = *d->inst_;
@@ -452,17 +479,14 @@ void Device::run_once(const std::function<void(VkCommandBuffer)>& rec) const {
 
 void Device::upload(const Buffer& dst, VkDeviceSize offset, const void* src, size_t n) const {
     constexpr size_t kStaging = size_t(64) << 20;
+    std::lock_guard<std::mutex> lock(upload_mu_);  // one user of the staging buffer at a time
     const uint8_t* p = static_cast<const uint8_t*>(src);
     while (n > 0) {
         const size_t step = std::min(n, kStaging);
-        Buffer* stage = nullptr;
-        {
-            std::lock_guard<std::mutex> lock(once_mu_);
-            if (!staging_ || staging_->size < step)
-                staging_ = buffer(std::max<size_t>(step, staging_ ? staging_->size : 0), Mem::Upload, "staging", true);
-            stage = staging_.get();
-            std::memcpy(stage->map, p, step);
-        }
+        if (!staging_ || staging_->size < step)
+            staging_ = buffer(std::max<size_t>(step, staging_ ? staging_->size : 0), Mem::Upload, "staging", true);
+        const Buffer* stage = staging_.get();
+        std::memcpy(stage->map, p, step);
         VkBufferCopy region{0, offset, step};
         run_once([&](VkCommandBuffer cb) { vkCmdCopyBuffer(cb, stage->buf, dst.buf, 1, &region); });
         p += step;

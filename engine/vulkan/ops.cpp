@@ -83,7 +83,7 @@ void matmul(Recorder& rec, const GpuWeight& w, BufRef x, BufRef y, uint32_t n_to
         const MatPush p{uint32_t(c.rows), uint32_t(w.cols), n_tok, uint32_t(c.row0), uint32_t(w.rows)};
         if (vec) {
             uint32_t gx, gy;
-            split_groups(uint64_t(c.rows), gx, gy);
+            split_groups(ceil_div(uint64_t(c.rows), 4), gx, gy);  // matvec.comp: 4 rows per workgroup
             rec.dispatch(name, {*c.buf, x, y}, &p, sizeof p, gx, gy, n_tok);
         } else {
             rec.dispatch(name, {*c.buf, x, y}, &p, sizeof p, ceil_div(uint64_t(c.rows), 64), ceil_div(n_tok, 32));

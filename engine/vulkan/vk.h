@@ -157,7 +157,9 @@ constexpr uint32_t kMaxBindings = 6;
 class Device {
 public:
     // Picks GLINT_VK_DEVICE=<index> when set, else the preferred usable
-    // device (discrete > integrated > virtual > CPU). Throws Unavailable.
+    // device (discrete > integrated > virtual > CPU); shares the device of a
+    // model still alive. Throws Unavailable (no loader, driver or usable
+    // device) or Error (a GLINT_VK_DEVICE naming no usable device).
     static std::shared_ptr<Device> create();
     ~Device();
     Device(const Device&) = delete;
@@ -195,6 +197,7 @@ public:
 
 private:
     Device() = default;
+    static std::shared_ptr<Device> open();
     uint32_t memory_type(uint32_t bits, Mem kind) const;
 
     std::unique_ptr<Instance> inst_;
@@ -208,7 +211,8 @@ private:
     std::string name_;
 
     mutable std::mutex queue_mu_;  // vkQueueSubmit needs external synchronisation
-    mutable std::mutex once_mu_;   // the one-shot command pool, fence and staging buffer
+    mutable std::mutex once_mu_;    // the one-shot command pool and fence
+    mutable std::mutex upload_mu_;  // the staging buffer
     VkCommandPool once_pool_ = VK_NULL_HANDLE;
     VkFence once_fence_ = VK_NULL_HANDLE;
     mutable std::unique_ptr<Buffer> staging_;
