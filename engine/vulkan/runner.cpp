@@ -23,7 +23,8 @@ private:
         VkQueryPool queries = VK_NULL_HANDLE;
         uint64_t last_use = 0;
     };
-    Recorded& recorded(int32_t n, int32_t n_want);
+    Recorded& recorded(int32_t n, int32_t n_want);  // cached, or recorded now
+    void record(Recorded& slot, int32_t n, int32_t n_want);
     void record_layer(Recorder& rec, size_t l, uint32_t n);
     void drop_recorded();
     void grow_logits(int32_t rows);
@@ -217,6 +218,18 @@ VkRunner::Recorded& VkRunner::recorded(int32_t n, int32_t n_want) {
     ai.commandBufferCount = 1;
     check(dev_.vkAllocateCommandBuffers(dev_.handle(), &ai, &r.cb), "vkAllocateCommandBuffers");
     Recorded& slot = recorded_[key] = r;
+    try {
+        record(slot, n, n_want);
+    } catch (...) {  // never keep a half-recorded command buffer
+        dev_.vkFreeCommandBuffers(dev_.handle(), pool_, 1, &slot.cb);
+        if (slot.queries) dev_.vkDestroyQueryPool(dev_.handle(), slot.queries, nullptr);
+        recorded_.erase(key);
+        throw;
+    }
+    return slot;
+}
+
+void VkRunner::record(Recorded& slot, int32_t n, int32_t n_want) {
     const uint32_t n_queries = uint32_t(w_->layers.size()) + 2;
     if (dev_.has_timestamps()) {
         auto qi = vk_struct<VkQueryPoolCreateInfo>(VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO);
@@ -259,7 +272,6 @@ VkRunner::Recorded& VkRunner::recorded(int32_t n, int32_t n_want) {
     rec.host_barrier();
     stamp(n_queries - 1);
     check(dev_.vkEndCommandBuffer(slot.cb), "vkEndCommandBuffer");
-    return slot;
 }
 
 void VkRunner::read_timestamps(const Recorded& r) {
