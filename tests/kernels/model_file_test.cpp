@@ -3,6 +3,7 @@
 // source within its type's quantization error. A wrong nibble order, scale
 // packing or bit interleave lands near relative RMSE 1.
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "gguf/gguf.h"
 #include "kernels/quants.h"
+#include "kernels/matmul_kernels_util.h"
 #include "test_util.h"
 
 using namespace glint;
@@ -117,8 +119,71 @@ TEST_P(kernels_model, VecDotOnRealRows) {
     }
 }
 
+// Every fast kernel set on whole real tensors: its dot within kDotRelTol of
+// the scalar reference (relative to sum |w a|), and its GEMV and GEMM equal to
+// its dot bit for bit, on 1, 3 and 20 activation rows.
+TEST_P(kernels_model, FastKernelsOnRealTensors) {
+    GLINT_REQUIRE_SHARED();
+    constexpr double kDotRelTol = 1e-5;
+    const gguf::File qf =
+        gguf::File::open(test::shared_path(std::string("models/mini-") + GetParam() + ".gguf"));
+    const KernelSet& ref = *find_kernel_set("scalar");
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd;
+    for (const KernelSet* ks : kernel_set_variants()) {
+        if (std::string(ks->isa) == "scalar") continue;
+        for (const gguf::TensorInfo& ti : qf.tensors()) {
+            if (ti.n_dims < 2 || !has_reference(ti.type)) continue;
+            SCOPED_TRACE(std::string(ks->isa) + " " + std::string(ti.name) + " (" + std::string(type_name(ti.type)) + ")");
+            const auto id = static_cast<uint32_t>(ti.type);
+            const TensorType at = vec_dot_type(ti.type);
+            const int64_t K = ti.ne[0], rows = ti.ne[1];
+            const size_t ws = row_bytes(ti.type, K), as = row_bytes(at, K);
+            const int64_t n_tok = 20;
+            std::vector<uint8_t> a(as * size_t(n_tok));
+            std::vector<float> x(static_cast<size_t>(K)), wf(static_cast<size_t>(K)), af(static_cast<size_t>(K));
+            for (int64_t t = 0; t < n_tok; ++t) {
+                for (auto& v : x) v = nd(rng);
+                if (at == TensorType::F32)
+                    std::memcpy(a.data() + size_t(t) * as, x.data(), as);
+                else
+                    ks->quantize_row[static_cast<uint32_t>(at)](x.data(), a.data() + size_t(t) * as, K);
+            }
+            std::vector<float> want(static_cast<size_t>(n_tok * rows));
+            for (int64_t t = 0; t < n_tok; ++t) {
+                const uint8_t* at_row = a.data() + size_t(t) * as;
+                if (at == TensorType::F32)
+                    std::memcpy(af.data(), at_row, as);
+                else
+                    dequantize_row_ref(at, at_row, af.data(), K);
+                for (int64_t r = 0; r < rows; ++r) {
+                    const uint8_t* row = ti.data + size_t(r) * ws;
+                    want[size_t(t * rows + r)] = ks->vec_dot[id](K, row, at_row);
+                    if (t < 2 && r % 7 == 0) {
+                        dequantize_row_ref(ti.type, row, wf.data(), K);
+                        double abs_sum = 0;
+                        for (int64_t i = 0; i < K; ++i) abs_sum += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+                        const double scalar = ref.vec_dot[id](K, row, at_row);
+                        ASSERT_LE(std::fabs(want[size_t(t * rows + r)] - scalar), kDotRelTol * abs_sum) << "row " << r;
+                    }
+                }
+            }
+            if (!ks->gemv[id]) continue;
+            std::vector<float> y(static_cast<size_t>(n_tok * rows));
+            ks->gemv[id](K, ti.data, ws, rows, a.data(), y.data());
+            ASSERT_EQ(std::memcmp(y.data(), want.data(), size_t(rows) * 4), 0) << "gemv";
+            if (!ks->gemm[id]) continue;
+            for (int64_t nt : {int64_t(3), n_tok}) {
+                test::KernelMatmul mm(*ks->gemm[id], K);
+                mm.run(ti.data, ws, rows, a.data(), as, nt, y.data());
+                ASSERT_EQ(std::memcmp(y.data(), want.data(), size_t(nt * rows) * 4), 0) << "gemm " << nt << " tokens";
+            }
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(MiniModels, kernels_model,
-                         testing::Values("Q4_0", "Q8_0", "Q4_K_M", "Q5_K_M", "Q6_K"),
+                         testing::Values("Q4_0", "Q8_0", "Q4_K_M", "Q5_K_M", "Q6_K", "F16"),
                          [](const testing::TestParamInfo<const char*>& i) {
                              return std::string(i.param);
                          });
