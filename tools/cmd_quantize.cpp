@@ -2,6 +2,7 @@
 // with the reference engine's per-tensor type mixes.
 #include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "kernels/types.h"
 #include "tools/cli.h"
 #include "tools/common.h"
+#include "tools/generate.h"
 #include "tools/quantize_kquants.h"
 
 namespace glint::cli {
@@ -166,6 +168,7 @@ void convert_tensor(const gguf::TensorInfo& t, TensorType dst_type, int threads,
     auto work = [&](int id, int64_t r0, int64_t r1) {
         std::vector<float> row(static_cast<size_t>(cols));
         for (int64_t r = r0; r < r1; ++r) {
+            if (g_interrupted.load(std::memory_order_relaxed)) return;
             to_float(t.type, t.data + size_t(r) * src_rb, row.data(), cols);
             for (int64_t c = 0; c < cols; ++c)
                 if (!std::isfinite(row[size_t(c)])) {
@@ -189,6 +192,7 @@ void convert_tensor(const gguf::TensorInfo& t, TensorType dst_type, int threads,
     }
     for (const auto& b : bad_per)
         if (!b.empty()) throw Error(ErrorCode::InvalidFile, b);
+    if (g_interrupted.load()) throw Error(ErrorCode::Cancelled, "interrupted");
 }
 
 std::string mib(uint64_t b) {
@@ -263,17 +267,25 @@ int run(int argc, char** argv) {
             line.append(" -> ").append(type_name(dst)).append(", ").append(mib(t.n_bytes)).append(" -> ");
             line.append(mib(bytes)).append(note);
             w.add_tensor_deferred(name, dst, dims, bytes, [&t, dst, threads, line](uint8_t* out) {
+                if (g_interrupted.load()) throw Error(ErrorCode::Cancelled, "interrupted");
                 std::fprintf(stderr, "%s\n", line.c_str());
                 if (dst == t.type) std::memcpy(out, t.data, size_t(t.n_bytes));
                 else convert_tensor(t, dst, threads, out);
             });
         }
+        // Ctrl-C or SIGTERM stops between rows; the writer then removes its temporary file.
+        install_sigint_handler();
+        std::signal(SIGTERM, [](int) { g_interrupted.store(true); });
         w.write(o.out);
         std::fprintf(stderr, "quantized %s (%s) -> %s (%s) as %s in %.1f s\n", o.in.c_str(), mib(in_bytes).c_str(),
                      o.out.c_str(), mib(out_bytes).c_str(), o.ft->name, (now_ms() - t0) / 1000.0);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "glint quantize: %s\n", e.what());
+        if (g_interrupted.load()) {
+            std::fprintf(stderr, "glint quantize: %s was not written\n", o.out.c_str());
+            return 130;
+        }
         return 1;
     }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "kernels/types.h"
 #include "tools/cli.h"
 #include "tools/common.h"
+#include "tools/generate.h"
 
 namespace glint::cli {
 namespace {
@@ -223,6 +225,7 @@ void fill_tensor(const TensorPlan& t, uint64_t seed, int threads, uint8_t* dst) 
     auto work = [&](int64_t r0, int64_t r1) {
         std::vector<float> row(static_cast<size_t>(cols));
         for (int64_t r = r0; r < r1; ++r) {
+            if (g_interrupted.load(std::memory_order_relaxed)) return;
             Normal rng(mix(base + uint64_t(r) * 0xD1B54A32D192ED03ull));
             for (auto& v : row) v = (t.is_norm ? 1.0f : 0.0f) + 0.02f * rng.next();
             uint8_t* out = dst + size_t(r) * rb;
@@ -235,10 +238,14 @@ void fill_tensor(const TensorPlan& t, uint64_t seed, int threads, uint8_t* dst) 
         }
     };
     const int n = int(std::min<int64_t>(threads, std::max<int64_t>(1, rows / 16)));
-    if (n <= 1) return work(0, rows);
-    std::vector<std::thread> pool;
-    for (int i = 0; i < n; ++i) pool.emplace_back(work, rows * i / n, rows * (i + 1) / n);
-    for (auto& th : pool) th.join();
+    if (n <= 1) {
+        work(0, rows);
+    } else {
+        std::vector<std::thread> pool;
+        for (int i = 0; i < n; ++i) pool.emplace_back(work, rows * i / n, rows * (i + 1) / n);
+        for (auto& th : pool) th.join();
+    }
+    if (g_interrupted.load()) throw Error(ErrorCode::Cancelled, "interrupted");
 }
 
 std::string human_bytes(double b) {
@@ -351,13 +358,20 @@ int run(int argc, char** argv) {
             });
         }
         const double t0 = now_ms();
+        // Ctrl-C or SIGTERM stops between rows; the writer then removes its temporary file.
+        install_sigint_handler();
+        std::signal(SIGTERM, [](int) { g_interrupted.store(true); });
         w.write(o.out);
         if (tty) std::fputs("\n", stderr);
         std::fprintf(stderr, "wrote %s (%s) in %.1f s\n", o.out.c_str(), human_bytes(double(total)).c_str(),
                      (now_ms() - t0) / 1000.0);
         return 0;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "glint synth: %s\n", e.what());
+        std::fprintf(stderr, "%sglint synth: %s\n", isatty(STDERR_FILENO) ? "\n" : "", e.what());
+        if (g_interrupted.load()) {
+            std::fprintf(stderr, "glint synth: %s was not written\n", o.out.c_str());
+            return 130;
+        }
         return 1;
     }
 }

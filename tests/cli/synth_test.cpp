@@ -1,6 +1,10 @@
 // `glint synth` end to end: deterministic files of the asked shape, weights with
 // the stated statistics, a padded vocabulary, presets, and bad options.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -193,6 +197,36 @@ TEST(CliSynth, BadOptionsAreClearErrors) {
         EXPECT_TRUE(contains(r.err, c.msg)) << "expected '" << c.msg << "' in: " << r.err;
     }
     EXPECT_TRUE(fs::is_empty(d.path)) << "a failed synth left a file";
+}
+
+// Stopped while writing (SIGTERM, as Ctrl-C is SIGINT): exit 130 and no file,
+// neither the output nor the temporary one.
+TEST(CliSynth, InterruptedWriteLeavesNoFile) {
+    TmpDir d;
+    const std::string out = d / "big.gguf";
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(GLINT_BIN, GLINT_BIN, "synth", "--preset", "tinyllama-1.1b", "--n-layer", "8", "-o", out.c_str(),
+              (char*)nullptr);
+        _exit(127);
+    }
+    // Wait until the temporary file exists, i.e. writing has begun.
+    bool started = false;
+    for (int i = 0; i < 400 && !started; ++i) {
+        usleep(25000);
+        started = !fs::is_empty(d.path);
+    }
+    kill(pid, SIGTERM);
+    int st = 0;
+    ASSERT_EQ(waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(started) << "synth never started writing";
+    ASSERT_TRUE(WIFEXITED(st)) << "killed by signal " << WTERMSIG(st);
+    EXPECT_EQ(WEXITSTATUS(st), 130);
+    EXPECT_TRUE(fs::is_empty(d.path)) << "a file was left behind";
 }
 
 }  // namespace
