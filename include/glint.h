@@ -104,6 +104,11 @@ GLINT_API int32_t glint_model_n_embd(const glint_model* model);
 GLINT_API int32_t glint_model_n_layer(const glint_model* model);
 /* Bytes of tensor data in the file. */
 GLINT_API uint64_t glint_model_size(const glint_model* model);
+/* Parameters: elements of all tensors. */
+GLINT_API uint64_t glint_model_n_params(const glint_model* model);
+/* Weight bytes one single-token decode reads: every tensor but the token embedding, of which only
+ * a row is read (unless it doubles as the output). The numerator of a generation roofline. */
+GLINT_API uint64_t glint_model_bytes_per_token(const glint_model* model);
 /* One-line description ("llama, 5 layers, n_embd 64, ..."). Valid while the model lives. */
 GLINT_API const char* glint_model_desc(const glint_model* model);
 /* Metadata value of `key` rendered as text into buf (NUL-terminated, truncated to buf_size).
