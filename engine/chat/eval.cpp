@@ -474,7 +474,7 @@ uint64_t input_cost(const Value& v) {
 
 Value Evaluator::apply_filter(std::string_view name, const Value& v, CallArgs& args) {
     FilterFn f = find_filter(name);
-    if (!f) raise("TemplateRuntimeError", "no filter named '" + std::string(name) + "'");
+    if (!f) raise("TemplateRuntimeError", "No filter named '" + std::string(name) + "' found.");
     charge(input_cost(v));
     for (const Value& a : args.pos) charge(input_cost(a));
     return f(*this, v, args);
@@ -482,7 +482,7 @@ Value Evaluator::apply_filter(std::string_view name, const Value& v, CallArgs& a
 
 bool Evaluator::apply_test(std::string_view name, const Value& v, CallArgs& args) {
     TestFn t = find_test(name);
-    if (!t) raise("TemplateRuntimeError", "no test named '" + std::string(name) + "'");
+    if (!t) raise("TemplateRuntimeError", "No test named '" + std::string(name) + "' found.");
     return t(*this, v, args);
 }
 
@@ -497,6 +497,7 @@ Value Evaluator::call(const Value& fn, CallArgs& args) {
 }
 
 Value Evaluator::binary_op(std::string_view op, const Value& a, const Value& b) {
+    if (op == "%" && a.is_string()) return percent_format(a, b);  // str.__mod__ sees Undefined first
     if (a.is_undefined()) raise_undefined(a);
     if (b.is_undefined()) raise_undefined(b);
     bool nums = a.is_number() && b.is_number();
@@ -552,7 +553,6 @@ Value Evaluator::binary_op(std::string_view op, const Value& a, const Value& b) 
         return Value(a.as_double() / b.as_double());
     }
     if (op == "//" || op == "%") {
-        if (op == "%" && a.is_string()) return percent_format(a, b);
         if (!nums) raise("TypeError", unsupported(op, a, b));
         if (ints) {
             int64_t x = a.as_int(), y = b.as_int();

@@ -635,25 +635,64 @@ Value one_arg(const char* name, CallArgs& a) {
     return p.get(0);
 }
 
-bool t_defined(Evaluator&, const Value& v, CallArgs&) { return !v.is_undefined(); }
-bool t_undefined(Evaluator&, const Value& v, CallArgs&) { return v.is_undefined(); }
-bool t_none(Evaluator&, const Value& v, CallArgs&) { return v.is_none(); }
-bool t_boolean(Evaluator&, const Value& v, CallArgs&) { return v.is_bool(); }
-bool t_false(Evaluator&, const Value& v, CallArgs&) { return v.is_bool() && !v.as_bool(); }
-bool t_true(Evaluator&, const Value& v, CallArgs&) { return v.is_bool() && v.as_bool(); }
-bool t_integer(Evaluator&, const Value& v, CallArgs&) { return v.is_int(); }
-bool t_float(Evaluator&, const Value& v, CallArgs&) { return v.is_float(); }
-bool t_number(Evaluator&, const Value& v, CallArgs&) { return v.is_number(); }
-bool t_string(Evaluator&, const Value& v, CallArgs&) { return v.is_string(); }
-bool t_mapping(Evaluator&, const Value& v, CallArgs&) { return v.is_dict(); }
-bool t_iterable(Evaluator&, const Value& v, CallArgs&) {
+// Tests that take only the value reject arguments the way Python would.
+void no_args(const char* name, const CallArgs& a) {
+    if (!a.kw.empty())
+        raise("TypeError", std::string("test_") + name + "() got an unexpected keyword argument '" + a.kw[0].first + "'");
+    if (!a.pos.empty())
+        raise("TypeError", std::string("test_") + name + "() takes 1 positional argument but " +
+                               std::to_string(a.pos.size() + 1) + " were given");
+}
+
+bool t_defined(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("defined", a);
+    return !v.is_undefined(); }
+bool t_undefined(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("undefined", a);
+    return v.is_undefined(); }
+bool t_none(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("none", a);
+    return v.is_none(); }
+bool t_boolean(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("boolean", a);
+    return v.is_bool(); }
+bool t_false(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("false", a);
+    return v.is_bool() && !v.as_bool(); }
+bool t_true(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("true", a);
+    return v.is_bool() && v.as_bool(); }
+bool t_integer(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("integer", a);
+    return v.is_int(); }
+bool t_float(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("float", a);
+    return v.is_float(); }
+bool t_number(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("number", a);
+    return v.is_number(); }
+bool t_string(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("string", a);
+    return v.is_string(); }
+bool t_mapping(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("mapping", a);
+    return v.is_dict(); }
+bool t_iterable(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("iterable", a);
+   
     return v.is_string() || v.is_sequence() || v.is_dict() || v.is_undefined() || v.is_loop() || v.is_iterator();
 }
-bool t_sequence(Evaluator&, const Value& v, CallArgs&) {
+bool t_sequence(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("sequence", a);
+   
     return v.is_string() || v.is_sequence() || v.is_dict() || v.is_undefined();
 }
-bool t_callable(Evaluator&, const Value& v, CallArgs&) { return v.is_function() || v.is_loop(); }
-bool t_escaped(Evaluator&, const Value& v, CallArgs&) { return v.is_string() && v.is_safe(); }
+bool t_callable(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("callable", a);
+    return v.is_function() || v.is_loop(); }
+bool t_escaped(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("escaped", a);
+    return v.is_string() && v.is_safe(); }
 bool t_sameas(Evaluator&, const Value& v, CallArgs& a) {
     Value o = one_arg("sameas", a);
     if (v.kind() != o.kind()) return false;
@@ -673,26 +712,38 @@ bool t_lt(Evaluator&, const Value& v, CallArgs& a) { return py_compare(v, one_ar
 bool t_le(Evaluator&, const Value& v, CallArgs& a) { return py_compare(v, one_arg("le", a), "<="); }
 bool t_gt(Evaluator&, const Value& v, CallArgs& a) { return py_compare(v, one_arg("gt", a), ">"); }
 bool t_ge(Evaluator&, const Value& v, CallArgs& a) { return py_compare(v, one_arg("ge", a), ">="); }
-bool t_lower(Evaluator&, const Value& v, CallArgs&) {
+bool t_lower(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("lower", a);
+   
     std::string s = v.to_str();
     return py_str_lower(s) == s && py_str_upper(s) != s;
 }
-bool t_upper(Evaluator&, const Value& v, CallArgs&) {
+bool t_upper(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("upper", a);
+   
     std::string s = v.to_str();
     return py_str_upper(s) == s && py_str_lower(s) != s;
 }
-bool t_odd(Evaluator& ev, const Value& v, CallArgs&) {
+bool t_odd(Evaluator& ev, const Value& v, CallArgs& a) {
+    no_args("odd", a);
+   
     return py_equal(ev.binary_op("%", v, Value(int64_t{2})), Value(int64_t{1}));
 }
-bool t_even(Evaluator& ev, const Value& v, CallArgs&) {
+bool t_even(Evaluator& ev, const Value& v, CallArgs& a) {
+    no_args("even", a);
+   
     return py_equal(ev.binary_op("%", v, Value(int64_t{2})), Value(int64_t{0}));
 }
 bool t_divisibleby(Evaluator& ev, const Value& v, CallArgs& a) {
     Args p("divisibleby", a, {"num"});
     return py_equal(ev.binary_op("%", v, p.get(0)), Value(int64_t{0}));
 }
-bool t_filter(Evaluator&, const Value& v, CallArgs&) { return v.is_string() && find_filter(v.str()) != nullptr; }
-bool t_test(Evaluator&, const Value& v, CallArgs&) { return v.is_string() && find_test(v.str()) != nullptr; }
+bool t_filter(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("filter", a);
+    return v.is_string() && find_filter(v.str()) != nullptr; }
+bool t_test(Evaluator&, const Value& v, CallArgs& a) {
+    no_args("test", a);
+    return v.is_string() && find_test(v.str()) != nullptr; }
 
 const std::unordered_map<std::string_view, TestFn>& tests() {
     static const std::unordered_map<std::string_view, TestFn> m = {

@@ -506,6 +506,12 @@ Value percent_format(const Value& fmt, const Value& args) {
     if (tuple_args) pos = args.items();
     else pos.push_back(args);
     const DictData* mapping = args.is_dict() ? &args.dict() : nullptr;
+    // Python skips the "not all arguments converted" check when the argument
+    // supports item access (a dict, a list, an Undefined) and is not a tuple.
+    bool item_access = args.is_dict() || args.is_list() || args.is_undefined();
+    auto undefined_arg = [](const Value& v) {
+        if (v.is_undefined()) raise(v.is_unsafe_undefined() ? "SecurityError" : "UndefinedError", v.str().empty() ? "value is undefined" : v.str());
+    };
     std::size_t next = 0;
     bool used_mapping = false;
     auto take = [&]() -> Value {
@@ -528,6 +534,7 @@ Value percent_format(const Value& fmt, const Value& args) {
         Value arg;
         bool have_arg = false;
         if (f[i] == '(') {
+            undefined_arg(args);
             if (!mapping) raise("TypeError", "format requires a mapping");
             std::size_t close = f.find(')', i);
             if (close == std::string::npos) raise("ValueError", "incomplete format key");
@@ -593,6 +600,7 @@ Value percent_format(const Value& fmt, const Value& args) {
             case 'o':
             case 'x':
             case 'X': {
+                undefined_arg(arg);
                 if (!arg.is_number())
                     raise("TypeError", std::string("%") + t + " format: " +
                                            (t == 'o' || t == 'x' || t == 'X' ? "an integer" : "a real number") +
@@ -623,6 +631,7 @@ Value percent_format(const Value& fmt, const Value& args) {
             case 'F':
             case 'g':
             case 'G': {
+                undefined_arg(arg);
                 if (!arg.is_number()) raise("TypeError", "must be real number, not " + arg.type_name());
                 double x = arg.as_double();
                 bool neg = std::signbit(x) && !std::isnan(x);
@@ -659,9 +668,7 @@ Value percent_format(const Value& fmt, const Value& args) {
         p.zero = false;
         out += pad(sign, body, p, '>');
     }
-    if (!used_mapping && !mapping && next < pos.size())
-        raise("TypeError", "not all arguments converted during string formatting");
-    if (!used_mapping && mapping && tuple_args && next < pos.size())
+    if (!used_mapping && !item_access && next < pos.size())
         raise("TypeError", "not all arguments converted during string formatting");
     return Value(std::move(out), safe);
 }
@@ -1262,7 +1269,9 @@ Value make_dict(CallArgs& a, const char* name) {
                     raise("ValueError", "dictionary update sequence element has wrong length; 2 is required");
                 d.set(pair.items()[0], pair.items()[1]);
             }
-        } else if (!src.is_undefined()) {
+        } else if (src.is_undefined()) {  // dict() looks up .keys on it, which an Undefined refuses
+            raise(src.is_unsafe_undefined() ? "SecurityError" : "UndefinedError", src.str().empty() ? "value is undefined" : src.str());
+        } else {
             raise("TypeError", "'" + src.type_name() + "' object is not iterable");
         }
     }

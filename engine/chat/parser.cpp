@@ -33,10 +33,67 @@ public:
     Body parse() {
         Body body = subparse({});
         if (cur().type != Tok::Eof) fail("unexpected '" + describe(cur()) + "'");
+        check_names(body, false);
         return body;
     }
 
 private:
+    // ---- filter and test names -----------------------------------------------
+    // Jinja2 rejects an unknown filter or test when compiling, except inside
+    // an `if` (test and branches) or an inline if-expression, where it fails
+    // only if reached. A loop, macro or captured block starts afresh.
+    void check_names(const Body& body, bool soft) {
+        for (const StmtPtr& s : body) check_names(*s, soft);
+    }
+
+    void check_names(const Stmt& s, bool soft) {
+        switch (s.kind) {
+            case StmtKind::Output:
+            case StmtKind::Set: check_names(s.expr, soft); break;
+            case StmtKind::If:
+                for (const auto& [test, body] : s.branches) {
+                    check_names(test, true);
+                    check_names(body, true);
+                }
+                check_names(s.else_body, true);
+                break;
+            case StmtKind::For:
+                check_names(s.expr, soft);
+                check_names(s.cond, false);
+                check_names(s.body, false);
+                check_names(s.else_body, false);
+                break;
+            case StmtKind::SetBlock:
+            case StmtKind::FilterBlock:
+                check_names(s.expr, false);
+                check_names(s.body, false);
+                break;
+            case StmtKind::Macro:
+                for (const ExprPtr& d : s.defaults) check_names(d, false);
+                check_names(s.body, false);
+                break;
+            case StmtKind::With:
+                for (const auto& a : s.assigns) check_names(a.second, soft);
+                check_names(s.body, false);
+                break;
+            default: break;
+        }
+    }
+
+    void check_names(const ExprPtr& e, bool soft) {
+        if (!e) return;
+        if (e->kind == ExprKind::CondExpr) soft = true;
+        if (!soft && e->kind == ExprKind::Filter && !find_filter(e->name))
+            fail_at(e->pos, "no filter named '" + e->name + "'");
+        if (!soft && e->kind == ExprKind::Test && !find_test(e->name))
+            fail_at(e->pos, "no test named '" + e->name + "'");
+        for (const ExprPtr& c : e->items) check_names(c, soft);
+        for (const ExprPtr& c : e->args) check_names(c, soft);
+        for (const auto& kv : e->kwargs) check_names(kv.second, soft);
+        check_names(e->dyn_args, soft);
+        check_names(e->dyn_kwargs, soft);
+    }
+
     // ---- token stream -------------------------------------------------------
     const Token& cur() const { return t_[i_]; }
     const Token& look() const { return t_[std::min(i_ + 1, t_.size() - 1)]; }
@@ -701,7 +758,6 @@ private:
         for (;;) {
             SrcPos pos = cur().pos;
             std::string name = dotted_name();
-            if (!find_filter(name)) fail_at(pos, "no filter named '" + name + "'");
             auto e = make(ExprKind::Filter, pos);
             e->name = std::move(name);
             e->items.push_back(std::move(node));
@@ -717,8 +773,7 @@ private:
         bool negated = skip_name("not");
         SrcPos name_pos = cur().pos;
         std::string name = dotted_name();
-        if (!find_test(name)) fail_at(name_pos, "no test named '" + name + "'");
-        auto e = make(ExprKind::Test, pos);
+        auto e = make(ExprKind::Test, name_pos);
         e->name = std::move(name);
         e->items.push_back(std::move(node));
         if (is_op("(")) {

@@ -243,6 +243,22 @@ CASES = [
     ("gen_tests", "{{ [1]|select is sequence }}{{ [1]|select is iterable }}{{ [1]|select is defined }}{{ [1]|unique is mapping }}", {}),
     ("gen_pipelines", "{{ ['b','a','b']|unique|sort|join }}{{ [1,2,3,4]|batch(3)|list }}{{ [3,1]|select|max }}{{ {'a': 1}|items|map('first')|list }}{{ [1,2]|select|sum }}", {}),
     ("gen_unpack", "{% set a, b = [1, 2]|map('string') %}{{ a }}{{ b }}", {}),
+    # --- unknown filters/tests: compile-time error, except inside if / inline-if ---
+    ("soft_filter_false_if", "{% if false %}{{ x|nofilt }}{% endif %}ok", {}),
+    ("soft_filter_true_if", "{% if true %}{{ x|nofilt }}{% endif %}ok", {}),
+    ("soft_filter_if_test", "{% if x|nofilt %}{% endif %}ok", {}),
+    ("soft_condexpr", "{{ x|nofilt if false else 1 }}ok", {}),
+    ("soft_test_false_if", "{% if false %}{{ x is notest }}{% endif %}ok", {}),
+    ("soft_if_inside_for", "{% for i in [1] %}{% if false %}{{ x|nofilt }}{% endif %}{% endfor %}ok", {}),
+    ("soft_elif_else", "{% if true %}{% elif x|nofilt %}{% else %}{{ y|nofilt }}{% endif %}ok", {}),
+    # --- str % args corner cases ---
+    ("mod_undefined_and_mappings", "{{ 'abc' % x }}|{{ '%s' % x }}|{{ 'abc' % [1] }}|{{ 'abc' % {'a':1} }}|{{ '%s' % {'a': 1} }}", {}),
+    ("mod_undefined_d", "{{ '%d' % x }}", {}),
+    ("mod_int_leftover", "{{ 'abc' % 5 }}", {}),
+    ("mod_list_args", "{{ '%s %s' % [1, 2] }}", {}),
+    ("test_arity_error", "{{ x is defined y }}", {}),
+    ("test_arity_ok", "{{ 4 is divisibleby 2 }}{{ 1 is in [1] }}{{ 1 is sameas 1 }}", {}),
+    ("namespace_undefined_positional", "{% set ns = namespace(nothing) %}", {}),
     # --- more edge cases ---
     ("edge_literal_braces", "{{ '{{' }}{{ '}}' }}{{ '{%' ~ '%}' }}{{ {'a': {'b': 1}} }}{{ {'a': {'b': {}}}['a'] }}", {}),
     ("edge_comment_with_tags", "a{# {% if %} {{ x }} #}b{#\nmulti\nline\n#}c", {}),
@@ -309,6 +325,10 @@ SYNTAX_CASES = [
     ("syn_assign_const", "{% set true = 1 %}"),
     ("syn_dict_missing_colon", "{{ {'a' 1} }}"),
     ("syn_multiline_expr", "{{ foo(\n  1,\n  2\n  3) }}"),
+    ("syn_filter_in_for_in_if", "{% if false %}\n{% for i in [1] %}{{ x|nofilt }}{% endfor %}{% endif %}"),
+    ("syn_filter_block_in_if", "{% if false %}{% filter nofilt %}a{% endfilter %}{% endif %}"),
+    ("syn_filter_in_macro_in_if", "{% if false %}{% macro m() %}\n\n{{ x|nofilt }}{% endmacro %}{% endif %}"),
+    ("syn_filter_top_level_loop", "{% for i in [] %}{{ x|nofilt }}{% endfor %}"),
 ]
 
 
