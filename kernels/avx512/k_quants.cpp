@@ -201,6 +201,10 @@ void gemv16_k45(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* 
         }
         for (int r = 0; r < 16; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
+            // This row's next chunk is needed after the other 15 rows: fetch it now.
+            if (b0 + kChunk < nsb)
+                for (size_t o = 0; o < kChunk * bsz; o += 64)
+                    _mm_prefetch(reinterpret_cast<const char*>(row + kChunk * bsz + o), _MM_HINT_T0);
             for (int c = 0; c < nc; ++c) {
                 const uint8_t* blk = row + size_t(c) * bsz;
                 const __m128i scm = scales_mins_k4(blk + 4);
@@ -244,6 +248,9 @@ void gemv16_k6(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y
         const int nc = int(nsb - b0 < kChunk ? nsb - b0 : kChunk);
         for (int r = 0; r < 16; ++r) {
             const auto* row = reinterpret_cast<const block_q6_K*>(w + size_t(r) * w_stride) + b0;
+            if (b0 + kChunk < nsb)
+                for (size_t o = 0; o < kChunk * sizeof(block_q6_K); o += 64)
+                    _mm_prefetch(reinterpret_cast<const char*>(row + kChunk) + o, _MM_HINT_T0);
             for (int c = 0; c < nc; ++c) {
                 const block_q6_K& x = row[c];
                 const int8_t* q8 = y[b0 + c].qs;
