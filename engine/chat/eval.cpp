@@ -31,10 +31,6 @@ struct DepthGuard {
 
 namespace {
 
-[[noreturn]] void raise_undefined(const Value& v) {
-    raise(v.is_unsafe_undefined() ? "SecurityError" : "UndefinedError", v.str().empty() ? "value is undefined" : v.str());
-}
-
 [[noreturn]] void overflow() { raise("OverflowError", "integer result does not fit in 64 bits"); }
 int64_t add_checked(int64_t a, int64_t b) {
     int64_t r;
@@ -131,7 +127,7 @@ std::vector<std::size_t> slice_indices(std::size_t len, const Value& vstart, con
 }
 
 std::string missing_key_message(const Value& obj, const Value& key) {
-    if (key.is_string()) return "'" + obj.object_type_repr() + "' has no attribute '" + key.str() + "'";
+    if (key.is_string()) return no_attribute(obj, key.str());
     return obj.object_type_repr() + " has no element " + key.repr();
 }
 
@@ -348,7 +344,7 @@ Value Evaluator::lookup(std::string_view name, const ScopePtr& scope) {
     if (const Value* v = scope->find(name)) return *v;
     Value g = find_global(name);
     if (!g.is_undefined()) return g;
-    return Value::undefined("'" + std::string(name) + "' is undefined");
+    return Value::undefined(py_repr_str(name) + " is undefined");
 }
 
 Value Evaluator::eval(const Expr& e, const ScopePtr& scope) {
@@ -385,7 +381,7 @@ Value Evaluator::eval(const Expr& e, const ScopePtr& scope) {
             Value v = eval(*e.items[0], scope);
             CallArgs args;
             eval_args(e, scope, args);
-            return Value(apply_test(e.name, v, args));
+            return Value(apply_test(e.name, v, args, true));
         }
         case ExprKind::Neg:
         case ExprKind::Pos: {
@@ -459,7 +455,7 @@ Value Evaluator::eval_filter(const Expr& e, const ScopePtr& scope, const Value* 
     CallArgs args;
     eval_args(e, scope, args);
     DepthGuard guard(*this, e.pos);
-    return apply_filter(e.name, input, args);
+    return apply_filter(e.name, input, args, true);
 }
 
 namespace {
@@ -472,17 +468,17 @@ uint64_t input_cost(const Value& v) {
 }
 }  // namespace
 
-Value Evaluator::apply_filter(std::string_view name, const Value& v, CallArgs& args) {
+Value Evaluator::apply_filter(std::string_view name, const Value& v, CallArgs& args, bool compiled) {
     FilterFn f = find_filter(name);
-    if (!f) raise("TemplateRuntimeError", "No filter named '" + std::string(name) + "' found.");
+    if (!f) raise("TemplateRuntimeError", "No filter named " + py_repr_str(name) + (compiled ? " found." : "."));
     charge(input_cost(v));
     for (const Value& a : args.pos) charge(input_cost(a));
     return f(*this, v, args);
 }
 
-bool Evaluator::apply_test(std::string_view name, const Value& v, CallArgs& args) {
+bool Evaluator::apply_test(std::string_view name, const Value& v, CallArgs& args, bool compiled) {
     TestFn t = find_test(name);
-    if (!t) raise("TemplateRuntimeError", "No test named '" + std::string(name) + "' found.");
+    if (!t) raise("TemplateRuntimeError", "No test named " + py_repr_str(name) + (compiled ? " found." : "."));
     return t(*this, v, args);
 }
 
@@ -693,7 +689,7 @@ Value Evaluator::getattr(const Value& obj, std::string_view name) {
         if (name == "nextitem")
             return i + 1 < n ? items[static_cast<std::size_t>(i + 1)] : Value::undefined("there is no next item");
     }
-    return Value::undefined("'" + obj.object_type_repr() + "' has no attribute '" + std::string(name) + "'");
+    return Value::undefined(no_attribute(obj, name));
 }
 
 // Jinja2's sandboxed getitem: items first, then (for string keys) attributes.

@@ -95,8 +95,9 @@ public:
     Value call(const Value& fn, CallArgs& args);
     Value getattr(const Value& obj, std::string_view name);
     Value getitem(const Value& obj, const Value& key);
-    Value apply_filter(std::string_view name, const Value& v, CallArgs& args);
-    bool apply_test(std::string_view name, const Value& v, CallArgs& args);
+    // `compiled`: named in the template (vs. by string, as map/select do); only the message differs.
+    Value apply_filter(std::string_view name, const Value& v, CallArgs& args, bool compiled = false);
+    bool apply_test(std::string_view name, const Value& v, CallArgs& args, bool compiled = false);
     std::tm now() const;
     const EvalConfig& config() const { return cfg_; }
 

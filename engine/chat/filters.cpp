@@ -102,7 +102,7 @@ Value f_abs(Evaluator&, const Value& v, CallArgs& a) {
         return Value(x < 0 ? -x : x);
     }
     if (v.is_float()) return Value(std::fabs(v.as_double()));
-    if (v.is_undefined()) raise("UndefinedError", v.str().empty() ? "value is undefined" : v.str());
+    if (v.is_undefined()) raise_undefined(v);
     raise("TypeError", "bad operand type for abs(): '" + v.type_name() + "'");
 }
 
@@ -113,7 +113,7 @@ Value f_attr(Evaluator& ev, const Value& v, CallArgs& a) {
     if (v.is_dict()) {
         Value m;
         if (find_method(v, name, m)) return m;
-        return Value::undefined("'" + v.object_type_repr() + "' has no attribute '" + name + "'");
+        return Value::undefined(no_attribute(v, name));
     }
     return ev.getattr(v, name);
 }

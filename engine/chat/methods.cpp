@@ -510,7 +510,7 @@ Value percent_format(const Value& fmt, const Value& args) {
     // supports item access (a dict, a list, an Undefined) and is not a tuple.
     bool item_access = args.is_dict() || args.is_list() || args.is_undefined();
     auto undefined_arg = [](const Value& v) {
-        if (v.is_undefined()) raise(v.is_unsafe_undefined() ? "SecurityError" : "UndefinedError", v.str().empty() ? "value is undefined" : v.str());
+        if (v.is_undefined()) raise_undefined(v);
     };
     std::size_t next = 0;
     bool used_mapping = false;
@@ -750,7 +750,7 @@ Value str_format(Evaluator& ev, const Value& self, CallArgs& a) {
                 k = e + 1;
             }
         }
-        if (v.is_undefined()) raise("UndefinedError", v.str().empty() ? "value is undefined" : v.str());
+        if (v.is_undefined()) raise_undefined(v);
         if (conv == "r" || conv == "a") v = Value(v.repr());
         else if (conv == "s") v = Value(v.to_str());
         else if (!conv.empty()) raise("ValueError", "Unknown conversion specifier " + conv);
@@ -1270,7 +1270,7 @@ Value make_dict(CallArgs& a, const char* name) {
                 d.set(pair.items()[0], pair.items()[1]);
             }
         } else if (src.is_undefined()) {  // dict() looks up .keys on it, which an Undefined refuses
-            raise(src.is_unsafe_undefined() ? "SecurityError" : "UndefinedError", src.str().empty() ? "value is undefined" : src.str());
+            raise_undefined(src);
         } else {
             raise("TypeError", "'" + src.type_name() + "' object is not iterable");
         }

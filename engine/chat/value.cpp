@@ -14,6 +14,14 @@ namespace {
 thread_local WorkBudget* t_budget = nullptr;
 }
 
+void raise_undefined(const Value& v) {
+    raise(v.is_unsafe_undefined() ? "SecurityError" : "UndefinedError", v.str().empty() ? "value is undefined" : v.str());
+}
+
+std::string no_attribute(const Value& obj, std::string_view name) {
+    return py_repr_str(obj.object_type_repr()) + " has no attribute " + py_repr_str(name);
+}
+
 BudgetScope::BudgetScope(WorkBudget* b) : prev_(t_budget) { t_budget = b; }
 BudgetScope::~BudgetScope() { t_budget = prev_; }
 
@@ -429,8 +437,8 @@ bool py_equal(const Value& a, const Value& b) {
 
 bool py_less(const Value& a, const Value& b) {
     charge_work(1);
-    if (a.is_undefined()) raise("UndefinedError", a.str().empty() ? "value is undefined" : a.str());
-    if (b.is_undefined()) raise("UndefinedError", b.str().empty() ? "value is undefined" : b.str());
+    if (a.is_undefined()) raise_undefined(a);
+    if (b.is_undefined()) raise_undefined(b);
     if (a.is_number() && b.is_number()) return num_order(a, b) == -1;
     if (a.is_string() && b.is_string()) return a.str() < b.str();
     if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {

@@ -40,6 +40,10 @@ struct RenderError {
     std::string message;
 };
 [[noreturn]] void raise(std::string type, std::string message);
+// Using an Undefined: UndefinedError with its hint (SecurityError for a sandbox refusal).
+[[noreturn]] void raise_undefined(const Value& v);
+// Jinja2's hint for a missing attribute: "'dict object' has no attribute 'x'".
+std::string no_attribute(const Value& obj, std::string_view name);
 
 // Containers are nested at most this deep; it bounds every recursive walk
 // (printing, comparison, JSON, destruction) so hostile input cannot overflow
