@@ -518,7 +518,7 @@ Value Evaluator::binary_op(std::string_view op, const Value& a, const Value& b) 
             charge(items.size());
             return a.is_list() ? Value::list(std::move(items)) : Value::tuple(std::move(items));
         }
-        if (a.is_string() || a.is_list() || a.is_tuple())
+        if ((a.is_string() && !a.is_safe()) || a.is_list() || a.is_tuple())
             raise("TypeError", "can only concatenate " + a.type_name() + " (not \"" + b.type_name() + "\") to " +
                                    a.type_name());
         raise("TypeError", unsupported("+", a, b));
@@ -545,7 +545,7 @@ Value Evaluator::binary_op(std::string_view op, const Value& a, const Value& b) 
     }
     if (op == "/") {
         if (!nums) raise("TypeError", unsupported("/", a, b));
-        if (b.as_double() == 0) raise("ZeroDivisionError", "division by zero");
+        if (b.as_double() == 0) raise("ZeroDivisionError", ints ? "division by zero" : "float division by zero");
         return Value(a.as_double() / b.as_double());
     }
     if (op == "//" || op == "%") {
@@ -744,10 +744,10 @@ std::vector<Value> Evaluator::iterate(const Value& v) {
         }
         case Kind::String: {
             std::vector<Value> chars;
-            for (char32_t c : utf8_decode(v.str())) {
+            for (char32_t c : utf8_decode(v.str())) {  // str.__iter__: plain str even for Markup
                 std::string s;
                 utf8_append(s, c);
-                chars.emplace_back(std::move(s), v.is_safe());
+                chars.emplace_back(std::move(s));
             }
             charge(chars.size());
             return chars;

@@ -102,8 +102,7 @@ Value f_abs(Evaluator&, const Value& v, CallArgs& a) {
         return Value(x < 0 ? -x : x);
     }
     if (v.is_float()) return Value(std::fabs(v.as_double()));
-    if (v.is_undefined()) raise_undefined(v);
-    raise("TypeError", "bad operand type for abs(): '" + v.type_name() + "'");
+    raise("TypeError", "bad operand type for abs(): '" + v.type_name() + "'");  // Undefined has no __abs__ either
 }
 
 Value f_attr(Evaluator& ev, const Value& v, CallArgs& a) {
@@ -162,7 +161,8 @@ Value f_default(Evaluator&, const Value& v, CallArgs& a) {
 
 Value f_dictsort(Evaluator& ev, const Value& v, CallArgs& a) {
     Args p("dictsort", a, {"case_sensitive", "by", "reverse"});
-    if (!v.is_dict()) raise("TypeError", "dictsort requires a mapping, not " + v.type_name());
+    if (v.is_undefined()) raise_undefined(v);
+    if (!v.is_dict()) raise("AttributeError", "'" + v.type_name() + "' object has no attribute 'items'");
     bool cs = p.get(0, Value(false)).truthy();
     std::string by = p.get(1, Value("key")).to_str();
     int pos;
@@ -207,7 +207,8 @@ Value f_first(Evaluator& ev, const Value& v, CallArgs& a) {
 
 Value f_last(Evaluator& ev, const Value& v, CallArgs& a) {
     Args("last", a, {});
-    if (v.is_iterator()) raise("TypeError", "'" + v.type_name() + "' object is not reversible");
+    if (!v.is_sequence() && !v.is_string() && !v.is_dict() && !v.is_undefined())
+        raise("TypeError", "'" + v.type_name() + "' object is not reversible");
     if (v.is_sequence()) {
         if (!v.items().empty()) return v.items().back();
     } else {
@@ -219,6 +220,7 @@ Value f_last(Evaluator& ev, const Value& v, CallArgs& a) {
 
 Value f_float(Evaluator&, const Value& v, CallArgs& a) {
     Args p("float", a, {"default"});
+    if (v.is_undefined()) raise_undefined(v);  // Undefined.__float__ raises; |float does not catch that
     if (v.is_number()) return Value(v.as_double());
     double d;
     if (v.is_string() && py_parse_float(v.str(), d)) return Value(d);
@@ -229,6 +231,7 @@ Value f_int(Evaluator&, const Value& v, CallArgs& a) {
     Args p("int", a, {"default", "base"});
     Value dflt = p.get(0, Value(int64_t{0}));
     int64_t base = p.has(1) ? to_index(p.get(1)) : 10;
+    if (v.is_undefined()) raise_undefined(v);  // Undefined.__int__ raises; |int does not catch that
     if (v.is_integral()) return Value(v.as_int());
     double d;
     if (v.is_string()) {
@@ -269,7 +272,11 @@ Value f_indent(Evaluator& ev, const Value& v, CallArgs& a) {
         ind.assign(static_cast<std::size_t>(std::max<int64_t>(w, 0)), ' ');
     }
     bool first = p.get(1, Value(false)).truthy(), blank = p.get(2, Value(false)).truthy();
-    Value s = soft_str(v);
+    // Jinja2 starts with `s += "\n"` on the value as given, so non-strings fail.
+    if (v.is_undefined()) raise_undefined(v);
+    if (v.is_list()) raise("AttributeError", "'list' object has no attribute 'splitlines'");
+    if (!v.is_string()) raise("TypeError", "unsupported operand type(s) for +=: '" + v.type_name() + "' and 'str'");
+    const Value& s = v;
     // Jinja2 appends a newline before splitlines(), so a trailing newline survives.
     std::vector<std::string> lines = py_splitlines(s.str() + "\n", false);
     std::string out;
@@ -404,7 +411,7 @@ Value min_max(Evaluator& ev, const Value& v, CallArgs& a, bool want_max, const c
     Value best_key = get(ev, items[0]);
     for (std::size_t i = 1; i < items.size(); ++i) {
         Value k = get(ev, items[i]);
-        if (want_max ? py_less(best_key, k) : py_less(k, best_key)) best = i, best_key = k;
+        if (py_compare(k, best_key, want_max ? ">" : "<")) best = i, best_key = k;  // as Python's max()/min()
     }
     return items[best];
 }
@@ -435,6 +442,7 @@ Value f_reverse(Evaluator& ev, const Value& v, CallArgs& a) {
                            : v.is_tuple() ? "reversed" : "list_reverseiterator";
         return generator([&](std::vector<Value>& out) { out = std::move(items); }, type);
     }
+    if (!v.is_iterator() && !v.is_loop()) raise("FilterArgumentError", "argument must be iterable");
     std::vector<Value> items = ev.iterate(v);  // not reversible: list(value), reversed
     std::reverse(items.begin(), items.end());
     return Value::list(std::move(items));
@@ -565,12 +573,16 @@ Value f_truncate(Evaluator&, const Value& v, CallArgs& a) {
     bool killwords = p.get(1, Value(false)).truthy();
     std::string end = p.get(2, Value("...")).to_str();
     int64_t leeway = p.has(3) && !p.get(3).is_none() ? to_index(p.get(3)) : 5;
-    std::u32string u = utf8_decode(v.to_str());
     std::u32string e = utf8_decode(end);
     if (length < static_cast<int64_t>(e.size()))
         raise("AssertionError", "expected length >= " + std::to_string(e.size()) + ", got " + std::to_string(length));
     if (leeway < 0) raise("AssertionError", "expected leeway >= 0, got " + std::to_string(leeway));
-    if (static_cast<int64_t>(u.size()) <= length + leeway) return Value(v.to_str());
+    if (!v.is_string()) {  // Jinja2 takes len() of the value as given
+        if (static_cast<int64_t>(py_len(v)) <= length + leeway) return v;
+        raise("AttributeError", "'" + v.type_name() + "' object has no attribute 'rsplit'");
+    }
+    std::u32string u = utf8_decode(v.str());
+    if (static_cast<int64_t>(u.size()) <= length + leeway) return v;
     std::u32string head = u.substr(0, static_cast<std::size_t>(length) - e.size());
     if (!killwords) {
         std::size_t sp = head.rfind(U' ');

@@ -788,7 +788,9 @@ std::u32string window(const std::u32string& u, const Args& p, std::size_t si) {
 int64_t find_impl(const Value& self, CallArgs& a, bool rev, const char* name) {
     Args p(name, a, {"sub", "start", "end"});
     std::u32string u = utf8_decode(self.str());
-    const std::string& sub = str_arg(p.get(0), "argument").str();
+    const Value& subv = p.get(0);
+    if (!subv.is_string()) raise("TypeError", "must be str, not " + subv.type_name());
+    const std::string& sub = subv.str();
     int64_t n = static_cast<int64_t>(u.size());
     int64_t start = 0;
     if (!p.get(1).is_none()) {
@@ -883,7 +885,8 @@ const std::unordered_map<std::string_view, Method>& str_methods() {
         {"count", [](Evaluator&, const Value& s, CallArgs& a) {
              Args p("count", a, {"sub", "start", "end"});
              std::u32string wu = window(utf8_decode(s.str()), p, 1);
-             const std::string& sub = str_arg(p.get(0), "argument").str();
+             if (!p.get(0).is_string()) raise("TypeError", "must be str, not " + p.get(0).type_name());
+             const std::string& sub = p.get(0).str();
              if (sub.empty()) return Value(static_cast<int64_t>(wu.size() + 1));
              std::string w = utf8_encode(wu);
              int64_t n = 0;
@@ -894,8 +897,11 @@ const std::unordered_map<std::string_view, Method>& str_methods() {
              Args p("join", a, {"iterable"});
              std::string out;
              bool first = true;
+             std::size_t idx = 0;
              for (const Value& v : ev.iterate(p.get(0))) {
-                 if (!v.is_string()) raise("TypeError", "sequence item: expected str instance, " + v.type_name() + " found");
+                 if (!v.is_string())
+                     raise("TypeError", "sequence item " + std::to_string(idx) + ": expected str instance, " + v.type_name() + " found");
+                 ++idx;
                  if (!first) out += s.str();
                  first = false;
                  out += (s.is_safe() && !v.is_safe()) ? html_escape(v.str()) : v.str();

@@ -435,38 +435,38 @@ bool py_equal(const Value& a, const Value& b) {
     }
 }
 
-bool py_less(const Value& a, const Value& b) {
+bool py_less(const Value& a, const Value& b) { return py_compare(a, b, "<"); }
+
+// Python's rich comparison: sequences compare their first differing items
+// with the same operator, so errors name the operator the template used.
+bool py_compare(const Value& a, const Value& b, std::string_view op) {
     charge_work(1);
     if (a.is_undefined()) raise_undefined(a);
     if (b.is_undefined()) raise_undefined(b);
-    if (a.is_number() && b.is_number()) return num_order(a, b) == -1;
-    if (a.is_string() && b.is_string()) return a.str() < b.str();
-    if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
+    int order;
+    if (a.is_number() && b.is_number()) {
+        order = num_order(a, b);
+        if (order == 2) return false;  // NaN
+    } else if (a.is_string() && b.is_string()) {
+        int c = a.str().compare(b.str());
+        order = c < 0 ? -1 : c > 0 ? 1 : 0;
+    } else if ((a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple())) {
         const auto& x = a.items();
         const auto& y = b.items();
-        for (std::size_t i = 0; i < x.size() && i < y.size(); ++i) {
-            if (!py_equal(x[i], y[i])) return py_less(x[i], y[i]);
-        }
-        return x.size() < y.size();
-    }
-    raise("TypeError",
-          "'<' not supported between instances of '" + a.type_name() + "' and '" + b.type_name() + "'");
-}
-
-bool py_compare(const Value& a, const Value& b, std::string_view op) {
-    bool orderable = (a.is_number() && b.is_number()) || (a.is_string() && b.is_string()) ||
-                     (a.is_list() && b.is_list()) || (a.is_tuple() && b.is_tuple());
-    if (!orderable && !a.is_undefined() && !b.is_undefined())
-    {
+        std::size_t i = 0;
+        while (i < x.size() && i < y.size() && py_equal(x[i], y[i])) ++i;
+        if (i < x.size() && i < y.size()) return py_compare(x[i], y[i], op);
+        order = x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
+    } else {
         std::string msg = "'";
         msg.append(op);  // built by appends: GCC 12 misfires -Wrestrict on "'" + std::string(op)
         msg += "' not supported between instances of '" + a.type_name() + "' and '" + b.type_name() + "'";
         raise("TypeError", std::move(msg));
     }
-    if (op == "<") return py_less(a, b);
-    if (op == ">") return py_less(b, a);
-    if (op == "<=") return py_less(a, b) || py_equal(a, b);
-    return py_less(b, a) || py_equal(a, b);
+    if (op == "<") return order < 0;
+    if (op == "<=") return order <= 0;
+    if (op == ">") return order > 0;
+    return order >= 0;
 }
 
 std::size_t py_hash(const Value& v) {
