@@ -275,6 +275,7 @@ Value f_indent(Evaluator& ev, const Value& v, CallArgs& a) {
     // Jinja2 starts with `s += "\n"` on the value as given, so non-strings fail.
     if (v.is_undefined()) raise_undefined(v);
     if (v.is_list()) raise("AttributeError", "'list' object has no attribute 'splitlines'");
+    if (v.is_tuple()) raise("TypeError", "can only concatenate tuple (not \"str\") to tuple");
     if (!v.is_string()) raise("TypeError", "unsupported operand type(s) for +=: '" + v.type_name() + "' and 'str'");
     const Value& s = v;
     // Jinja2 appends a newline before splitlines(), so a trailing newline survives.
