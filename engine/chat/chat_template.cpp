@@ -1,5 +1,7 @@
 #include "engine/chat/chat_template.h"
 
+#include <new>
+
 #include "engine/chat/eval.h"
 #include "engine/chat/json.h"
 #include "engine/chat/parser.h"
@@ -30,6 +32,8 @@ std::string render_context(const chat::CompiledTemplate& t, const chat::Value& c
         return ev.render(t.body, context.dict());
     } catch (chat::PositionedError& e) {
         throw Error(ErrorCode::InvalidArgument, "chat template error at " + where(e.pos) + ": " + e.type + ": " + e.message);
+    } catch (const std::bad_alloc&) {  // the limits should prevent this; never let it escape as a std exception
+        throw Error(ErrorCode::OutOfMemory, "chat template: out of memory while rendering");
     }
 }
 

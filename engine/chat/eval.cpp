@@ -85,7 +85,8 @@ Value repeat(Evaluator& ev, const Value& seq, int64_t n) {
         return Value(std::move(out), seq.is_safe());
     }
     const auto& items = seq.items();
-    if (!items.empty() && static_cast<uint64_t>(n) > ev.config().limits.max_output_bytes / items.size())
+    // Element counts are held to the byte limit / 16, so a list cannot outgrow a string much.
+    if (!items.empty() && static_cast<uint64_t>(n) > ev.config().limits.max_output_bytes / 16 / items.size())
         raise("MemoryError", "sequence repetition too large");
     ev.charge(items.size() * static_cast<uint64_t>(n));
     std::vector<Value> out;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "engine/chat/budget.h"
 #include "engine/chat/builtins.h"
 #include "engine/chat/builtins_util.h"
 #include "engine/chat/json.h"
@@ -128,8 +129,11 @@ Value f_batch(Evaluator& ev, const Value& v, CallArgs& a) {
             if (static_cast<int64_t>(cur.size()) == n) out.push_back(Value::list(std::move(cur))), cur.clear();
         }
         if (!cur.empty()) {
-            if (p.has(1) && !p.get(1).is_none())
+            if (p.has(1) && !p.get(1).is_none()) {
+                ev.charge(static_cast<uint64_t>(n) - cur.size());
+                check_bytes((static_cast<std::size_t>(n) - cur.size()) * 16);  // bounds the padding like a string
                 while (static_cast<int64_t>(cur.size()) < n) cur.push_back(p.get(1));
+            }
             out.push_back(Value::list(std::move(cur)));
         }
     });

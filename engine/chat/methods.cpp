@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "engine/chat/budget.h"
 #include "engine/chat/builtins.h"
 #include "engine/chat/builtins_util.h"
 
@@ -123,6 +124,7 @@ std::string py_replace(std::string_view s, std::string_view old, std::string_vie
         int64_t done = 0;
         for (std::size_t i = 0; i <= u.size(); ++i) {
             if (count < 0 || done < count) {
+                check_bytes(out.size() + repl.size());
                 out += repl;
                 ++done;
             }
@@ -136,6 +138,7 @@ std::string py_replace(std::string_view s, std::string_view old, std::string_vie
         std::size_t j = find_sub(s, old, i);
         if (j == std::string_view::npos) break;
         out.append(s.substr(i, j - i));
+        check_bytes(out.size() + repl.size());
         out.append(repl);
         i = j + old.size();
         ++done;
@@ -187,6 +190,7 @@ std::vector<std::string> py_splitlines(std::string_view s, bool keepends) {
 std::string py_center(std::string_view s, int64_t width, std::string_view fill, char align) {
     int64_t len = static_cast<int64_t>(utf8_length(s));
     if (width > (1 << 24)) raise("MemoryError", "padding width too large");
+    if (width > len) check_bytes(s.size() + static_cast<std::size_t>(width - len) * fill.size());
     if (width <= len) return std::string(s);
     int64_t marg = width - len, left;
     if (align == '<') left = 0;
@@ -377,6 +381,7 @@ std::string pad(const std::string& sign_prefix, const std::string& digits, const
     int64_t len = static_cast<int64_t>(utf8_length(body));
     if (s.width > (1 << 24)) raise("MemoryError", "format width too large");
     if (s.width <= len) return body;
+    check_bytes(body.size() + static_cast<std::size_t>(s.width - len));
     std::size_t n = static_cast<std::size_t>(s.width - len);
     std::string f(1, fill);
     auto rep = [&](std::size_t k) {
@@ -618,8 +623,10 @@ Value percent_format(const Value& fmt, const Value& args) {
                 uint64_t mag = x < 0 ? 0 - static_cast<uint64_t>(x) : static_cast<uint64_t>(x);
                 int base = t == 'o' ? 8 : (t == 'x' || t == 'X') ? 16 : 10;
                 body = int_digits(mag, base, t == 'X');
-                if (s.precision >= 0 && static_cast<int64_t>(body.size()) < s.precision)
+                if (s.precision >= 0 && static_cast<int64_t>(body.size()) < s.precision) {
+                    check_bytes(static_cast<std::size_t>(s.precision));
                     body = std::string(static_cast<std::size_t>(s.precision) - body.size(), '0') + body;
+                }
                 sign = x < 0 ? "-" : s.sign == '+' ? "+" : s.sign == ' ' ? " " : "";
                 if (s.alt && base == 8) sign += "0o";
                 if (s.alt && base == 16) sign += t == 'X' ? "0X" : "0x";
@@ -667,6 +674,7 @@ Value percent_format(const Value& fmt, const Value& args) {
         }
         p.zero = false;
         out += pad(sign, body, p, '>');
+        check_bytes(out.size());
     }
     if (!used_mapping && !item_access && next < pos.size())
         raise("TypeError", "not all arguments converted during string formatting");
@@ -723,8 +731,10 @@ Value str_format(Evaluator& ev, const Value& self, CallArgs& a) {
             if (auto_idx >= a.pos.size()) raise("IndexError", "Replacement index " + std::to_string(auto_idx) + " out of range for positional args tuple");
             v = a.pos[auto_idx++];
         } else if (std::all_of(head.begin(), head.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
-            std::size_t idx = std::stoul(head);
-            if (idx >= a.pos.size()) raise("IndexError", "Replacement index " + head + " out of range for positional args tuple");
+            std::size_t idx = 0;
+            auto r = std::from_chars(head.data(), head.data() + head.size(), idx);
+            if (r.ec != std::errc() || idx >= a.pos.size())
+                raise("IndexError", "Replacement index " + head + " out of range for positional args tuple");
             v = a.pos[idx];
         } else {
             bool found = false;
@@ -746,7 +756,10 @@ Value str_format(Evaluator& ev, const Value& self, CallArgs& a) {
                 if (e == std::string::npos) raise("ValueError", "Missing ']' in format string");
                 std::string key = field.substr(k + 1, e - k - 1);
                 bool digits = !key.empty() && std::all_of(key.begin(), key.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
-                v = ev.getitem(v, digits ? Value(static_cast<int64_t>(std::stoll(key))) : Value(key));
+                int64_t num = 0;
+                if (digits && std::from_chars(key.data(), key.data() + key.size(), num).ec != std::errc())
+                    raise("ValueError", "Too many decimal digits in format string");
+                v = ev.getitem(v, digits ? Value(num) : Value(key));
                 k = e + 1;
             }
         }
@@ -765,6 +778,11 @@ Value str_format(Evaluator& ev, const Value& self, CallArgs& a) {
 // ---- str methods ----------------------------------------------------------------
 
 using Method = Value (*)(Evaluator&, const Value& self, CallArgs&);
+
+void fill_char(const Value& v) {
+    if (!v.is_string() || utf8_length(v.str()) != 1)
+        raise("TypeError", "The fill character must be exactly one character long");
+}
 
 Value str_arg(const Value& v, std::string_view what) {
     if (!v.is_string()) raise("TypeError", std::string(what) + " must be str, not " + v.type_name());
@@ -911,14 +929,17 @@ const std::unordered_map<std::string_view, Method>& str_methods() {
          }},
         {"center", [](Evaluator&, const Value& s, CallArgs& a) {
              Args p("center", a, {"width", "fillchar"});
+             fill_char(p.get(1, Value(" ")));
              return Value(py_center(s.str(), to_index(p.get(0)), p.get(1, Value(" ")).str(), '^'), s.is_safe());
          }},
         {"ljust", [](Evaluator&, const Value& s, CallArgs& a) {
              Args p("ljust", a, {"width", "fillchar"});
+             fill_char(p.get(1, Value(" ")));
              return Value(py_center(s.str(), to_index(p.get(0)), p.get(1, Value(" ")).str(), '<'), s.is_safe());
          }},
         {"rjust", [](Evaluator&, const Value& s, CallArgs& a) {
              Args p("rjust", a, {"width", "fillchar"});
+             fill_char(p.get(1, Value(" ")));
              return Value(py_center(s.str(), to_index(p.get(0)), p.get(1, Value(" ")).str(), '>'), s.is_safe());
          }},
         {"zfill", [](Evaluator&, const Value& s, CallArgs& a) {

@@ -428,6 +428,13 @@ TEST(ChatTemplateHostile, PathologicalSizesAndSearches) {
     EXPECT_NE(hostile("{{ [1] * 1000000000 }}").find("Error"), std::string::npos);
     EXPECT_NE(hostile("{{ range(1000000) }}").find("OverflowError: Range too big"), std::string::npos);
     EXPECT_NE(hostile("{{ 2 ** 64 }}").find("OverflowError"), std::string::npos);
+    EXPECT_NE(hostile("{{ '%.999999999d' % 1 }}").find("LimitError"), std::string::npos);
+    EXPECT_NE(hostile("{{ 'x'.center(100, 'abc') }}").find("fill character must be exactly one character"), std::string::npos);
+    EXPECT_NE(hostile("{{ [1]|batch(1000000000, 'x')|list }}").find("LimitError"), std::string::npos);
+    EXPECT_NE(hostile("{{ ('a' * 1000000).replace('a', 'b' * 1000) }}").find("LimitError"), std::string::npos);
+    EXPECT_NE(hostile("{{ '{99999999999999999999999}'.format() }}").find("IndexError"), std::string::npos);
+    EXPECT_NE(hostile("{{ '{0[99999999999999999999999]}'.format([]) }}").find("ValueError"), std::string::npos);
+    EXPECT_NE(hostile("{{ ('%s' * 100000) % ((('x' * 1000),) * 100000) }}").find("Error"), std::string::npos);
     // A long needle that almost matches everywhere must not be quadratic.
     auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(render("{% set hay = 'a' * 4000000 %}{% set n = 'a' * 100000 ~ 'b' %}{{ n in hay }} {{ hay.find(n) }} "
