@@ -20,7 +20,8 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
         throw Error(ErrorCode::InvalidArgument, "context: sizes and thread count must not be negative");
     if (params_.n_ctx == 0) params_.n_ctx = std::min(hp.n_ctx_train, 4096);
     if (params_.n_batch == 0) params_.n_batch = 512;
-    params_.n_batch = std::min(params_.n_batch, params_.n_ctx * params_.n_seq_max);
+    // in 64 bits: a huge context times many sequences overflows int32
+    params_.n_batch = int32_t(std::min<int64_t>(params_.n_batch, int64_t(params_.n_ctx) * params_.n_seq_max));
     if (params_.n_threads == 0) params_.n_threads = std::max(1, omp_get_num_procs());
     ks_ = params_.isa.empty() ? &kernels::active_kernels() : kernels::find_kernel_set(params_.isa);
     if (!ks_) throw Error(ErrorCode::Unsupported, "kernel set '" + params_.isa + "' is not available on this CPU");
