@@ -1,6 +1,9 @@
 // CLI error paths end to end: what the user sees on stderr, exactly, and the
 // exit code (1: the run failed, 2: a usage mistake), for bad model files, bad
 // prompts and bad options.
+#include <algorithm>
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "tests/cli/run_cli.h"
@@ -108,6 +111,64 @@ TEST(CliErrors, OutOfRangeOptionsAreUsageErrorsNamingTheValue) {
         EXPECT_EQ(r.code, 2) << args[0];
         EXPECT_EQ(r.err, "glint run: " + msg + "\n" + help);
     }
+}
+
+TEST(CliErrors, GpuLayersBeyondTheModelAreRefused) {
+    const CliResult r = run_glint({"run", "-ngl", "6", "-p", "Once", "-n", "4"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(r.err, "glint run: n_gpu_layers 6 is more than the model's 5 layers (use -1 or 999 for all)\n");
+    EXPECT_EQ(r.out, "");
+}
+
+// Vulkan asked for (-ngl) where no driver can be found, or in a build without
+// the backend: the run goes on on the CPU, says why once, and prints the same text.
+TEST(CliErrors, VulkanRequestedButUnavailableRunsOnTheCpuAndSaysSo) {
+    const std::vector<std::string> args = {"run", "-p", "Once upon a time", "-n", "12", "--temp", "0"};
+    const CliResult cpu = run_glint(args);
+    ASSERT_EQ(cpu.code, 0) << cpu.err;
+    std::vector<std::string> gpu = args;
+    gpu.insert(gpu.end(), {"-ngl", "999"});
+    setenv("VK_ICD_FILENAMES", "/nonexistent/icd.json", 1);
+    setenv("VK_DRIVER_FILES", "/nonexistent/icd.json", 1);
+    const CliResult r = run_glint(gpu);
+    unsetenv("VK_ICD_FILENAMES");
+    unsetenv("VK_DRIVER_FILES");
+    EXPECT_EQ(r.code, 0) << r.err;
+    const std::string first = r.err.substr(0, r.err.find('\n'));
+    EXPECT_EQ(first.rfind("glint: GPU offload unavailable, running on the CPU: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n') - std::count(cpu.err.begin(), cpu.err.end(), '\n'), 1)
+        << "exactly one extra line: " << r.err;
+    EXPECT_EQ(r.out, cpu.out);
+}
+
+// A full disk while `glint quantize` writes: simulated with a 64 KiB file-size
+// limit (bash ulimit -f; SIGXFSZ ignored so write() fails with EFBIG the way a
+// full disk fails with ENOSPC). The error names the file and nothing is left.
+TEST(CliErrors, QuantizeOntoAFullDiskLeavesNoPartialFile) {
+    ScratchDir dir;
+    const std::string out = dir.path + "/stories-q8.gguf";
+    const std::string cmd = "bash -c " + shell_quote("trap '' XFSZ; ulimit -f 64; exec " + shell_quote(GLINT_BIN) +
+                                                     " quantize " + shell_quote(bundled_model()) + " " +
+                                                     shell_quote(out) + " Q8_0") +
+                            " >" + dir.path + "/stdout 2>" + dir.path + "/stderr";
+    const int st = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(st)) << "killed by signal " << WTERMSIG(st);
+    EXPECT_EQ(WEXITSTATUS(st), 1);
+    // progress lines come first; the error is the last line
+    const std::string err = slurp(dir.path + "/stderr");
+    const size_t last = err.rfind('\n', err.size() - 2);
+    EXPECT_EQ(err.substr(last == std::string::npos ? 0 : last + 1),
+              "glint quantize: " + out + ": cannot write: File too large\n")
+        << err;
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path))
+        if (e.path().filename() != "stdout" && e.path().filename() != "stderr") left.push_back(e.path().string());
+    EXPECT_TRUE(left.empty()) << "left behind: " << left.front();
+
+    // the same command without the limit succeeds, so the limit was what failed it
+    const CliResult r = run_glint({"quantize", bundled_model(), out, "Q8_0"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_GT(std::filesystem::file_size(out), 64u << 10);
 }
 
 }  // namespace
