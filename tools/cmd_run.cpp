@@ -62,8 +62,10 @@ struct RunOptions {
 
 // Library messages on stderr: warnings (such as GPU offload falling back to
 // the CPU) always, the rest (offload placement, GPU timings) with --verbose.
-void log_to_stderr(glint_log_level level, const char* msg, void* verbose) {
-    if (level >= GLINT_LOG_WARN || *static_cast<const bool*>(verbose)) std::fprintf(stderr, "glint: %s\n", msg);
+// Installed once and left in place (the library keeps replaced sinks alive).
+bool g_log_verbose = false;
+void log_to_stderr(glint_log_level level, const char* msg, void*) {
+    if (level >= GLINT_LOG_WARN || g_log_verbose) std::fprintf(stderr, "glint: %s\n", msg);
 }
 
 RunOptions parse(int argc, char** argv) {
@@ -123,7 +125,8 @@ int run(int argc, char** argv) {
     try {
         if (!o.prompt_file.empty()) o.prompt = read_file(o.prompt_file);
         const double t0 = now_ms();
-        glint_set_log_callback(&log_to_stderr, &o.verbose);
+        g_log_verbose = o.verbose;
+        glint_set_log_callback(&log_to_stderr, nullptr);
         glint_model_params mp = glint_model_default_params();
         mp.n_gpu_layers = o.n_gpu_layers;
         check(glint_model_load(o.model.c_str(), &mp, &model));
@@ -182,7 +185,6 @@ int run(int argc, char** argv) {
     glint_sampler_free(smp);
     glint_context_free(ctx);
     glint_model_free(model);
-    glint_set_log_callback(nullptr, nullptr);
     return rc;
 }
 

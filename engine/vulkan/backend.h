@@ -63,7 +63,7 @@ struct RunnerParams {
     int32_t n_seq_max = 1;
     int32_t kv_block_size = 16;
     int32_t n_kv_blocks = 0;  // blocks in the pool (as the host KvCache has)
-    KvType kv_type;
+    KvType kv_type{};  // F16
 };
 
 // One Context's GPU state: KV blocks of the GPU layers, activations, command

@@ -4,6 +4,8 @@
 // fork/copy-on-write and truncation; other KV cache types; n_gpu_layers
 // errors; the CPU fallback without a driver; and a run under the validation
 // layers with every Vulkan object destroyed.
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -229,6 +231,10 @@ bool validation_layer_installed() {
 TEST_F(VulkanOffload, ValidationLayersReportNothingAndEveryObjectIsDestroyed) {
     if (!validation_layer_installed())
         GTEST_SKIP() << "VK_LAYER_KHRONOS_validation not installed (Debian: vulkan-validationlayers)";
+    // Kept loaded after the loader lets go of it, so LeakSanitizer can name
+    // (and the suppressions skip) the layer's own leaks.
+    static void* const layer = dlopen("libVkLayer_khronos_validation.so", RTLD_NOW | RTLD_NODELETE);
+    (void)layer;
     LogCapture logs;
     setenv("VK_INSTANCE_LAYERS", "VK_LAYER_KHRONOS_validation", 1);
     // synchronization validation too: a missing barrier is reported as a hazard
