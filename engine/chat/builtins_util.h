@@ -79,5 +79,6 @@ bool py_parse_float(std::string_view s, double& out);
 bool py_parse_int(std::string_view s, int64_t base, int64_t& out);
 Value py_round(const Value& v, int64_t ndigits);
 Value py_add(Evaluator& ev, const Value& a, const Value& b);
+Value str_format(Evaluator& ev, const Value& self, CallArgs& a);  // str.format(*args, **kwargs)
 
 }  // namespace glint::chat::detail
