@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "engine/context.h"
 #include "engine/model.h"
@@ -213,6 +214,18 @@ TEST_F(VulkanOffload, WithoutADriverTheCpuRunsWithAWarning) {
     ASSERT_EQ(warnings.size(), 1u);
     EXPECT_NE(warnings[0].find("running on the CPU"), std::string::npos) << warnings[0];
     EXPECT_EQ(greedy(*m, prompt, 8), greedy(*cpu, prompt, 8));
+}
+
+TEST_F(VulkanOffload, ContextsOnOneModelInSeveralThreadsGiveTheirSequentialResults) {
+    auto m = load(bundled_model(), 999);
+    const std::vector<std::string> prompts = {"Once upon a time", "Lily and Tom", "The dog"};
+    std::vector<std::vector<int32_t>> want, got(prompts.size());
+    for (const auto& p : prompts) want.push_back(greedy(*m, m->tokenizer().encode(p, true, false), 12));
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < prompts.size(); ++i)
+        threads.emplace_back([&, i] { got[i] = greedy(*m, m->tokenizer().encode(prompts[i], true, false), 12); });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(got, want);
 }
 
 bool validation_layer_installed() {
