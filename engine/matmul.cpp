@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "kernels/quants.h"
 
@@ -13,10 +14,29 @@ namespace {
 // Waking threads costs microseconds: tiny products run on the caller's thread.
 constexpr int64_t kMinParallelWork = 1 << 16;  // multiply-adds
 // From this many activation rows on, the GEMM kernels (weights decoded once,
-// reused across tokens) beat one GEMV per token (bench/kernels_matmul.cpp).
-constexpr int64_t kGemmMinTokens = 2;
+// reused across tokens) beat GEMVs over L2-resident row blocks: their 16
+// token lanes are mostly padding below that (TinyLlama Q4_K_M, 2 threads,
+// `glint bench --parallel 4,8`: 4 tokens 23.4 vs 15.3 t/s, 8 tokens 26.4 vs
+// 27.7; bench/RESULTS.md).
+constexpr int64_t kGemmMinTokens = 8;
 // Rows are handed to threads in whole units of this many (the kernels' tiles).
 constexpr int64_t kRowUnit = 16;
+
+// Rows per L2-resident block when a GEMV runs for several tokens.
+int64_t gemv_block_rows(size_t row_stride) {
+    constexpr size_t kBlockBytes = 256 << 10;
+    const int64_t rows = int64_t(kBlockBytes / std::max<size_t>(1, row_stride));
+    return std::max<int64_t>(kRowUnit, rows / kRowUnit * kRowUnit);
+}
+
+// GLINT_GEMM_MIN_TOKENS overrides the cross-over, for benchmarks.
+int64_t gemm_min_tokens() {
+    static const int64_t v = [] {
+        const char* e = std::getenv("GLINT_GEMM_MIN_TOKENS");
+        return e && *e ? std::max<int64_t>(2, std::atoll(e)) : kGemmMinTokens;
+    }();
+    return v;
+}
 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 
@@ -51,7 +71,7 @@ ActLayout act_layout(const kernels::KernelSet* ks, TensorType wt, int64_t cols, 
     l.prep = align64(l.quant);
     l.total = l.quant;
     const kernels::GemmKernel* gk = ks ? ks->gemm[static_cast<uint32_t>(wt)] : nullptr;
-    if (gk && n_tok >= kGemmMinTokens) {
+    if (gk && n_tok >= gemm_min_tokens()) {
         const int64_t groups = (n_tok + gk->group - 1) / gk->group;
         l.total = l.prep + size_t(groups) * gk->prep_bytes(cols);
     }
@@ -88,15 +108,13 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
     const int64_t rows = W.rows, cols = W.cols;
     const size_t a_stride = row_bytes(at, cols);
     const kernels::GemvFn gemv = ks.gemv[wt_id];
-    const kernels::GemmKernel* gk = n_tok >= kGemmMinTokens ? ks.gemm[wt_id] : nullptr;
+    const kernels::GemmKernel* gk = n_tok >= gemm_min_tokens() ? ks.gemm[wt_id] : nullptr;
 
     const ActLayout lay = act_layout(&ks, W.type, cols, n_tok);
     uint8_t* abuf = aligned(act, lay.total);
     const uint8_t* a = at == TensorType::F32 ? reinterpret_cast<const uint8_t*>(x) : abuf;
     uint8_t* prep = abuf + lay.prep;
     const kernels::QuantizeRowFn quant = ks.quantize_row[at_id];
-    const int64_t bs = type_info(at).block_size;
-    const size_t bbytes = type_info(at).type_size;
 
     if (!gemv) {  // scalar set
         if (at != TensorType::F32) {
@@ -167,8 +185,15 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
                     gk->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
                             thread_scratch(gk->scratch_bytes(cols)));
                 } else {
-                    for (int64_t t = 0; t < n_tok; ++t)
-                        gemv(cols, W.row(r0), W.row_stride, r1 - r0, av + size_t(t) * a_stride, y + t * rows + r0);
+                    // Several tokens: blocks of rows small enough to stay in L2
+                    // while every token passes over them, so the weights come
+                    // from memory once per step, not once per token.
+                    const int64_t blk = n_tok == 1 ? r1 - r0 : gemv_block_rows(W.row_stride);
+                    for (int64_t b0 = r0; b0 < r1; b0 += blk) {
+                        const int64_t b1 = std::min(r1, b0 + blk);
+                        for (int64_t t = 0; t < n_tok; ++t)
+                            gemv(cols, W.row(b0), W.row_stride, b1 - b0, av + size_t(t) * a_stride, y + t * rows + b0);
+                    }
                 }
             }
         }

@@ -28,7 +28,8 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
     const int64_t cols = bs == 1 ? 200 : (bs == 32 ? 320 : 512);
     std::mt19937 rng(3);
     std::normal_distribution<float> nd(0.0f, 1.0f);
-    for (int64_t rows : {37, 160}) {
+    // 2000 rows: several L2-sized row blocks for the few-token GEMV path.
+    for (int64_t rows : {37, 160, 2000}) {
         const size_t ws = row_bytes(t, cols), as = row_bytes(at, cols);
         std::vector<uint8_t> wdata(ws * size_t(rows));
         std::vector<float> tmp(static_cast<size_t>(cols));
@@ -42,7 +43,8 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
         W.cols = cols;
         W.data = wdata.data();
         W.row_stride = ws;
-        for (int64_t n_tok : {1, 2, 17, 64, 100}) {
+        const std::vector<int64_t> toks = rows > 1000 ? std::vector<int64_t>{3, 7} : std::vector<int64_t>{1, 2, 5, 17, 64, 100};
+        for (int64_t n_tok : toks) {
             std::vector<float> x(static_cast<size_t>(n_tok * cols));
             for (auto& v : x) v = nd(rng);
             std::vector<uint8_t> aq(as * size_t(n_tok));
