@@ -583,18 +583,8 @@ int run_kv_memory(glint_model* model, const ModelInfo& m, const Options& o) {
 }
 
 int run(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
     Options o;
-    try {
-        o = parse(argc, argv);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "glint bench: %s\nRun 'glint bench --help' for the options.\n", e.what());
-        return 2;
-    }
+    if (int rc; !parse_args("bench", kUsage, argc, argv, parse, o, rc)) return rc;
     glint_model* model = nullptr;
     glint_context* ctx = nullptr;
     int rc = 0;

@@ -152,18 +152,8 @@ private:
 };
 
 int chat(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
     ChatOptions o;
-    try {
-        o = parse(argc, argv);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "glint chat: %s\nRun 'glint chat --help' for the options.\n", e.what());
-        return 2;
-    }
+    if (int rc; !parse_args("chat", kUsage, argc, argv, parse, o, rc)) return rc;
     glint_model* model = nullptr;
     glint_context* ctx = nullptr;
     glint_sampler* smp = nullptr;

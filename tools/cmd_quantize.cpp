@@ -208,18 +208,8 @@ std::string dims_text(const gguf::TensorInfo& t) {
 }
 
 int run(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
     Options o;
-    try {
-        o = parse(argc, argv);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "glint quantize: %s\nRun 'glint quantize --help' for the options.\n", e.what());
-        return 2;
-    }
+    if (int rc; !parse_args("quantize", kUsage, argc, argv, parse, o, rc)) return rc;
     try {
         const double t0 = now_ms();
         const gguf::File in = gguf::File::open(o.in);

@@ -106,18 +106,8 @@ RunOptions parse(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
     RunOptions o;
-    try {
-        o = parse(argc, argv);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "glint run: %s\nRun 'glint run --help' for the options.\n", e.what());
-        return 2;
-    }
+    if (int rc; !parse_args("run", kUsage, argc, argv, parse, o, rc)) return rc;
     glint_model* model = nullptr;
     glint_context* ctx = nullptr;
     glint_sampler* smp = nullptr;

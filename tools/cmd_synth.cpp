@@ -257,18 +257,8 @@ std::string human_bytes(double b) {
 }
 
 int run(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
-            std::fputs(kUsage, stdout);
-            return 0;
-        }
     Options o;
-    try {
-        o = parse(argc, argv);
-    } catch (const UsageError& e) {
-        std::fprintf(stderr, "glint synth: %s\nRun 'glint synth --help' for the options.\n", e.what());
-        return 2;
-    }
+    if (int rc; !parse_args("synth", kUsage, argc, argv, parse, o, rc)) return rc;
     try {
         const gguf::File tok = gguf::File::open(o.tokenizer);
         const gguf::Value* tokens = tok.find("tokenizer.ggml.tokens");

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -29,6 +30,28 @@ private:
     int i_ = 1;
     std::string cur_;
 };
+
+// The front of every subcommand that takes options: -h/--help prints `usage`
+// (exit code 0); a UsageError from `parse` prints "glint NAME: message" and
+// the --help hint (exit code 2). False, with `rc` set, when the command stops.
+template <class Opts>
+bool parse_args(const char* name, const char* usage, int argc, char** argv, Opts (*parse)(int, char**), Opts& out,
+                int& rc) {
+    for (int i = 1; i < argc; ++i)
+        if (std::string(argv[i]) == "-h" || std::string(argv[i]) == "--help") {
+            std::fputs(usage, stdout);
+            rc = 0;
+            return false;
+        }
+    try {
+        out = parse(argc, argv);
+        return true;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "glint %s: %s\nRun 'glint %s --help' for the options.\n", name, e.what(), name);
+        rc = 2;
+        return false;
+    }
+}
 
 // -m default: $GLINT_MODEL, else the installed copy beside the binary
 // (../share/glint/stories260K.gguf), else the source tree's tools/models copy.
