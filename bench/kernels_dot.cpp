@@ -1,6 +1,7 @@
 // Per-kernel micro-benchmarks on cache-resident data: vec_dot, GEMV (256 rows)
 // and the GEMM kernel (64 rows x 128 tokens, one thread), for every type and
-// kernel set. Counters: GB/s of weights streamed, GOPS (2 ops per multiply-add).
+// kernel set; and a few tokens (batched decoding: 256 rows x 4 or 8 tokens)
+// through each GEMM kernel and through one GEMV per token. Counters: GB/s of weights streamed, GOPS (2 ops per multiply-add).
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -75,6 +76,31 @@ void BM_GemmKernel(benchmark::State& st, const kernels::KernelSet* ks, TensorTyp
     counters(st, double(m.data.size()), double(rows * K * n_tok));
 }
 
+// n_tok tokens through GEMM kernel `gk` (or, when null, one GEMV per token).
+void BM_FewTokens(benchmark::State& st, const kernels::KernelSet* ks, TensorType t, const kernels::GemmKernel* gk) {
+    const int64_t K = 2048, rows = 256, n_tok = st.range(0);
+    const Matrix m = make_matrix(t, rows, K);
+    const auto a = quantized_acts(*ks, t, n_tok, K);
+    const size_t as = row_bytes(kernels::vec_dot_type(t), K);
+    std::vector<float> y(size_t(rows * n_tok));
+    if (gk) {
+        test::KernelMatmul mm(*gk, K);
+        mm.prepare(a.data(), as, n_tok);
+        for (auto _ : st) {
+            mm.compute(m.w.data, m.w.row_stride, rows, n_tok, y.data(), rows);
+            benchmark::ClobberMemory();
+        }
+    } else {
+        const auto gemv = ks->gemv[static_cast<uint32_t>(t)];
+        for (auto _ : st) {
+            for (int64_t i = 0; i < n_tok; ++i)
+                gemv(K, m.w.data, m.w.row_stride, rows, a.data() + size_t(i) * as, y.data() + i * rows);
+            benchmark::ClobberMemory();
+        }
+    }
+    counters(st, double(m.data.size()), double(rows * K * n_tok));
+}
+
 const bool registered = [] {
     for (const kernels::KernelSet* ks : bench_sets()) {
         for (TensorType t : kTypes) {
@@ -86,6 +112,13 @@ const bool registered = [] {
                     ->Arg(256)
                     ->Arg(2048)
                     ->ArgName("K");
+            if (!ks->gemm_narrow[0][id] && !ks->gemm_narrow[1][id]) continue;
+            benchmark::RegisterBenchmark(("few_gemv/" + suffix).c_str(), BM_FewTokens, ks, t, nullptr)
+                ->Arg(4)->Arg(8)->ArgName("tok");
+            for (const kernels::GemmKernel* gk : kernels::gemm_kernels(*ks, t))
+                benchmark::RegisterBenchmark(("few_gemm" + std::to_string(gk->group) + "/" + suffix).c_str(),
+                                             BM_FewTokens, ks, t, gk)
+                    ->Arg(4)->Arg(8)->ArgName("tok");
         }
     }
     return true;

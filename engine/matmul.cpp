@@ -13,12 +13,16 @@ namespace {
 
 // Waking threads costs microseconds: tiny products run on the caller's thread.
 constexpr int64_t kMinParallelWork = 1 << 16;  // multiply-adds
-// From this many activation rows on, the GEMM kernels (weights decoded once,
-// reused across tokens) beat GEMVs over L2-resident row blocks: their 16
-// token lanes are mostly padding below that (TinyLlama Q4_K_M, 2 threads,
-// `glint bench --parallel 4,8`: 4 tokens 23.4 vs 15.3 t/s, 8 tokens 26.4 vs
-// 27.7; bench/RESULTS.md).
+// From this many activation rows on, the widest GEMM kernels (16 token lanes,
+// weights decoded once and reused across tokens) beat one GEMV per token over
+// L2-resident row blocks: below that their lanes are mostly padding
+// (TinyLlama Q4_K_M, 2 threads, `glint bench --parallel 4,8`: 4 tokens 23.4 vs
+// 15.3 t/s, 8 tokens 26.4 vs 27.7; bench/RESULTS.md). Types with narrow groups
+// (4 or 8 tokens per vector, no padding) use them from 2 tokens on.
 constexpr int64_t kGemmMinTokens = 8;
+// Below this many tokens the kernel is chosen by padding; from here on the
+// widest group (best reuse of activations) is used.
+constexpr int64_t kWideTokens = 16;
 // Rows are handed to threads in whole units of this many (the kernels' tiles).
 constexpr int64_t kRowUnit = 16;
 
@@ -36,6 +40,20 @@ int64_t gemm_min_tokens() {
         return e && *e ? std::max<int64_t>(2, std::atoll(e)) : kGemmMinTokens;
     }();
     return v;
+}
+
+// The GEMM kernel for n_tok activation rows, or null for GEMVs: below
+// kWideTokens the one that pads fewest token lanes (ties to the wider group).
+const kernels::GemmKernel* choose_gemm(const kernels::KernelSet* ks, TensorType wt, int64_t n_tok) {
+    if (!ks || n_tok < 2) return nullptr;
+    const auto id = static_cast<uint32_t>(wt);
+    const kernels::GemmKernel* wide = ks->gemm[id];
+    if (n_tok >= kWideTokens) return wide;
+    const kernels::GemmKernel* best = n_tok >= gemm_min_tokens() ? wide : nullptr;
+    auto padded = [n_tok](const kernels::GemmKernel* g) { return (n_tok + g->group - 1) / g->group * g->group; };
+    for (const kernels::GemmKernel* g : {ks->gemm_narrow[1][id], ks->gemm_narrow[0][id]})
+        if (g && (!best || padded(g) < padded(best))) best = g;
+    return best;
 }
 
 size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
@@ -70,8 +88,8 @@ ActLayout act_layout(const kernels::KernelSet* ks, TensorType wt, int64_t cols, 
     l.quant = at == TensorType::F32 ? 0 : row_bytes(at, cols) * size_t(n_tok);
     l.prep = align64(l.quant);
     l.total = l.quant;
-    const kernels::GemmKernel* gk = ks ? ks->gemm[static_cast<uint32_t>(wt)] : nullptr;
-    if (gk && n_tok >= gemm_min_tokens()) {
+    const kernels::GemmKernel* gk = choose_gemm(ks, wt, n_tok);
+    if (gk) {
         const int64_t groups = (n_tok + gk->group - 1) / gk->group;
         l.total = l.prep + size_t(groups) * gk->prep_bytes(cols);
     }
@@ -108,7 +126,7 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
     const int64_t rows = W.rows, cols = W.cols;
     const size_t a_stride = row_bytes(at, cols);
     const kernels::GemvFn gemv = ks.gemv[wt_id];
-    const kernels::GemmKernel* gk = n_tok >= gemm_min_tokens() ? ks.gemm[wt_id] : nullptr;
+    const kernels::GemmKernel* gk = choose_gemm(&ks, W.type, n_tok);
 
     const ActLayout lay = act_layout(&ks, W.type, cols, n_tok);
     uint8_t* abuf = aligned(act, lay.total);

@@ -95,6 +95,13 @@ KernelSet make_avx512_set(bool vnni) {
     put(TensorType::Q4_K, avx512::vec_dot_q4_K_q8_K, avx512::gemv_q4_K, &avx512::gemm_q4_K);
     put(TensorType::Q5_K, avx512::vec_dot_q5_K_q8_K, avx512::gemv_q5_K, &avx512::gemm_q5_K);
     put(TensorType::Q6_K, avx512::vec_dot_q6_K_q8_K, avx512::gemv_q6_K, &avx512::gemm_q6_K);
+    auto narrow = [&ks](TensorType t, const GemmKernel* g4, const GemmKernel* g8) {
+        ks.gemm_narrow[0][static_cast<uint32_t>(t)] = g4;
+        ks.gemm_narrow[1][static_cast<uint32_t>(t)] = g8;
+    };
+    narrow(TensorType::Q4_K, &avx512::gemm4_q4_K, &avx512::gemm8_q4_K);
+    narrow(TensorType::Q5_K, &avx512::gemm4_q5_K, &avx512::gemm8_q5_K);
+    narrow(TensorType::Q6_K, &avx512::gemm4_q6_K, &avx512::gemm8_q6_K);
     return ks;
 }
 #endif
@@ -129,6 +136,14 @@ std::vector<const KernelSet*> detect_variants() {
 }
 
 }  // namespace
+
+std::vector<const GemmKernel*> gemm_kernels(const KernelSet& ks, TensorType t) {
+    const auto i = static_cast<uint32_t>(t);
+    std::vector<const GemmKernel*> out;
+    for (const GemmKernel* g : {ks.gemm[i], ks.gemm_narrow[1][i], ks.gemm_narrow[0][i]})
+        if (g) out.push_back(g);
+    return out;
+}
 
 const KernelSet& select_kernel_set(const char* isa) {
     const auto sets = available_kernel_sets();

@@ -62,8 +62,15 @@ struct KernelSet {
     DequantizeRowFn dequantize_row[kMaxTypeId] = {};
     GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
     const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id
+    // Narrower token groups for a few tokens at a time (batched decoding),
+    // where the widest group's lanes would be mostly padding: [0] groups of 4,
+    // [1] groups of 8. Null where a type has none.
+    const GemmKernel* gemm_narrow[2][kMaxTypeId] = {};
     bool vnni = false;                        // uses AVX-512 VNNI instructions
 };
+
+// Every GEMM kernel of a set for weight type t, widest first (empty if none).
+std::vector<const GemmKernel*> gemm_kernels(const KernelSet& ks, TensorType t);
 
 // Kernel sets compiled in AND supported by this CPU/OS (CPUID + XGETBV), best last.
 std::vector<const KernelSet*> available_kernel_sets();

@@ -31,5 +31,8 @@ void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 
 extern const GemmKernel gemm_f32, gemm_f16, gemm_bf16;
 extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
+// Narrow token groups (8 tokens x 2 rows, 4 tokens x 4 rows per vector).
+extern const GemmKernel gemm8_q4_K, gemm8_q5_K, gemm8_q6_K;
+extern const GemmKernel gemm4_q4_K, gemm4_q5_K, gemm4_q6_K;
 
 }  // namespace glint::kernels::avx512

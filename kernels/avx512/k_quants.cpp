@@ -280,23 +280,29 @@ void gemv16_k6(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y
 }
 
 // ---------------------------------------------------------------------------
-// GEMM with token lanes. Prepared group of 16 tokens, per super-block:
-//   int8 [64 quads][16 tok][4]       4096 bytes
-//   float d[16]                        64
-//   int32 (bsum32 pair) [4][16]       256  (Q4_K/Q5_K: sub-block sums 2i, 2i+1 as int16)
-//   int32 (bsums pair) [8][16]        512  (Q6_K: bsums 2i, 2i+1 as int16)
-// Decoded weight row, per super-block:
-//   uint8 q[256] (element order); int32 sc pairs [16] (sc|sc<<16; Q4/Q5 use 8);
-//   int32 m or sc pairs [8] (Q4/Q5: m_{2i}|m_{2i+1}<<16, 4 used; Q6: sc_{2i}|sc_{2i+1}<<16);
-//   float d, dmin.
-constexpr int kGroup = 16;
+// GEMM with token lanes. Each 512-bit vector holds T tokens x RP = 16 / T rows:
+// lane l is token l / RP of the group against row l % RP of a row group, so
+// every lane is used when a few sequences decode together (T = 4, 8) as well
+// as for prompts (T = 16, one row per vector).
+// Prepared group of T tokens, per super-block (lane l = token l / RP):
+//   int8 [64 quads][16 lanes][4]      4096 bytes
+//   float d[16 lanes]                   64
+//   int32 (bsum32 pair) [4][16 lanes]  256  (Q4_K/Q5_K: sub-block sums 2i, 2i+1 as int16)
+//   int32 (bsums pair) [8][16 lanes]   512  (Q6_K: bsums 2i, 2i+1 as int16)
+// Decoded row group (RP rows interleaved), per super-block, offsets times RP:
+//   uint8 q [64 quads][RP][4] at 0; int32 sc pairs [16][RP] (sc|sc<<16; Q4/Q5 use 8) at 256;
+//   int32 m or sc pairs [8][RP] (Q4/Q5: m_{2i}|m_{2i+1}<<16, 4 used; Q6: sc_{2i}|sc_{2i+1}<<16) at 320;
+//   float d[RP] at 352, dmin[RP] at 356 (x RP: 352 RP + 4 RP).
+constexpr int kLanes = 16;
 constexpr size_t kPrepSB = 4096 + 64 + 256 + 512;
-constexpr size_t kRowSB = 256 + 64 + 32 + 8 + 24;  // 384
-constexpr int kRows = 4;
+constexpr size_t kRowSB = 256 + 64 + 32 + 8 + 24;  // 384 per row
+constexpr int kRows = 4;                           // row groups decoded per pass
 
 size_t prep_bytes(int64_t K) { return size_t(K / QK_K) * kPrepSB; }
 
+template <int T>
 void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
+    constexpr int RP = kLanes / T;
     const int64_t nsb = K / QK_K;
     auto* o = static_cast<uint8_t*>(out);
     std::memset(o, 0, prep_bytes(K));
@@ -304,64 +310,157 @@ void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
         const auto* y = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) + size_t(t) * a_stride);
         for (int64_t b = 0; b < nsb; ++b) {
             uint8_t* ob = o + size_t(b) * kPrepSB;
-            for (int q = 0; q < 64; ++q) std::memcpy(ob + (q * kGroup + t) * 4, y[b].qs + 4 * q, 4);
-            std::memcpy(ob + 4096 + 4 * t, &y[b].d, 4);
+            int32_t s32[4], s16[8];
             for (int i = 0; i < 4; ++i) {
                 const int16_t v[2] = {int16_t(y[b].bsums[4 * i] + y[b].bsums[4 * i + 1]),
                                       int16_t(y[b].bsums[4 * i + 2] + y[b].bsums[4 * i + 3])};
-                std::memcpy(ob + 4160 + (i * kGroup + t) * 4, v, 4);
+                std::memcpy(&s32[i], v, 4);
             }
-            for (int i = 0; i < 8; ++i) std::memcpy(ob + 4416 + (i * kGroup + t) * 4, y[b].bsums + 2 * i, 4);
+            std::memcpy(s16, y[b].bsums, sizeof s16);
+            for (int rr = 0; rr < RP; ++rr) {
+                const int l = t * RP + rr;
+                for (int q = 0; q < 64; ++q) std::memcpy(ob + (q * kLanes + l) * 4, y[b].qs + 4 * q, 4);
+                std::memcpy(ob + 4096 + 4 * l, &y[b].d, 4);
+                for (int i = 0; i < 4; ++i) std::memcpy(ob + 4160 + (i * kLanes + l) * 4, &s32[i], 4);
+                for (int i = 0; i < 8; ++i) std::memcpy(ob + 4416 + (i * kLanes + l) * 4, &s16[i], 4);
+            }
         }
     }
 }
 
-size_t scratch_bytes(int64_t K) { return size_t(kRows) * size_t(K / QK_K) * kRowSB + 64 * kGroup; }
+template <int T>
+size_t scratch_bytes(int64_t K) {
+    constexpr int RP = kLanes / T;
+    return size_t(kRows) * RP * size_t(K / QK_K) * kRowSB + 64 * kLanes;
+}
 
-inline int32_t pair16(int a, int b) { return int32_t(uint32_t(uint16_t(int16_t(a))) | (uint32_t(uint16_t(int16_t(b))) << 16)); }
+// One super-block of one row, decoded in registers: q = values in element
+// order (64 per vector), sc = 16 int32 scale pairs (sc|sc<<16), m = 8 int32
+// pairs (upper half zero), d and dmin.
+struct Decoded {
+    __m512i q[4], sc, m;
+    float d, dmin;
+};
 
 template <int Kind>  // 4, 5, 6
-void decode_row(int64_t nsb, const uint8_t* row, uint8_t* out) {
-    for (int64_t b = 0; b < nsb; ++b, out += kRowSB) {
-        int32_t* scp = reinterpret_cast<int32_t*>(out + 256);
-        int32_t* mp = reinterpret_cast<int32_t*>(out + 320);
-        float* dd = reinterpret_cast<float*>(out + 352);
-        if constexpr (Kind == 6) {
-            const auto& x = reinterpret_cast<const block_q6_K*>(row)[b];
-            __m512i v[4];
-            k6_values(x, v);
-            for (int i = 0; i < 4; ++i) _mm512_storeu_si512(out + 64 * i, v[i]);
-            for (int j = 0; j < 16; ++j) scp[j] = pair16(x.scales[j], x.scales[j]);
-            for (int i = 0; i < 8; ++i) mp[i] = pair16(x.scales[2 * i], x.scales[2 * i + 1]);
-            dd[0] = h2f(x.d);
-            dd[1] = 0.0f;
-        } else {
-            constexpr size_t bsz = Kind == 5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
-            const uint8_t* blk = row + size_t(b) * bsz;
-            __m512i v[4];
-            k45_values<Kind == 5>(blk + (Kind == 5 ? 48 : 16), blk + 16, v);
-            // act2 order back to element order: 256-bit halves.
-            for (int i = 0; i < 4; ++i) {
-                const int base = (i / 2) * 128 + (i % 2) * 32;
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + base), _mm512_castsi512_si256(v[i]));
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + base + 64), _mm512_extracti64x4_epi64(v[i], 1));
-            }
-            uint8_t sm[16];
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(sm), scales_mins_k4(blk + 4));
-            for (int j = 0; j < 8; ++j) scp[j] = pair16(sm[j], sm[j]);
-            for (int i = 0; i < 4; ++i) mp[i] = pair16(sm[8 + 2 * i], sm[8 + 2 * i + 1]);
-            uint16_t h[2];
-            std::memcpy(h, blk, 4);
-            dd[0] = h2f(h[0]);
-            dd[1] = h2f(h[1]);
+inline void decode_block(const uint8_t* row, int64_t b, Decoded& o) {
+    if constexpr (Kind == 6) {
+        const auto& x = reinterpret_cast<const block_q6_K*>(row)[b];
+        k6_values(x, o.q);
+        const __m128i scb = load128(x.scales);
+        const __m512i s = _mm512_cvtepi8_epi32(scb);
+        o.sc = _mm512_or_si512(_mm512_and_si512(s, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(s, 16));
+        o.m = _mm512_zextsi256_si512(_mm256_cvtepi8_epi16(scb));
+        o.d = h2f(x.d);
+        o.dmin = 0.0f;
+    } else {
+        constexpr size_t bsz = Kind == 5 ? sizeof(block_q5_K) : sizeof(block_q4_K);
+        const uint8_t* blk = row + size_t(b) * bsz;
+        __m512i v[4];
+        k45_values<Kind == 5>(blk + (Kind == 5 ? 48 : 16), blk + 16, v);
+        // act2 order back to element order (128-bit lanes).
+        o.q[0] = _mm512_shuffle_i64x2(v[0], v[1], 0x44);
+        o.q[1] = _mm512_shuffle_i64x2(v[0], v[1], 0xEE);
+        o.q[2] = _mm512_shuffle_i64x2(v[2], v[3], 0x44);
+        o.q[3] = _mm512_shuffle_i64x2(v[2], v[3], 0xEE);
+        const __m128i scm = scales_mins_k4(blk + 4);
+        const __m512i s = _mm512_cvtepu8_epi32(scm);  // lanes 8-15 (the mins) are never read
+        o.sc = _mm512_or_si512(s, _mm512_slli_epi32(s, 16));
+        o.m = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(_mm_srli_si128(scm, 8)));
+        uint16_t h[2];
+        std::memcpy(h, blk, 4);
+        o.d = h2f(h[0]);
+        o.dmin = h2f(h[1]);
+    }
+}
+
+// Interleaves 32-bit (W = 32) or 64-bit (W = 64) units of a and b: the low
+// half's units of a and b alternately (hi: the high half's).
+template <int W>
+inline __m512i interleave(__m512i a, __m512i b, bool hi) {
+    if constexpr (W == 32) {
+        const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        return _mm512_permutex2var_epi32(a, hi ? _mm512_add_epi32(lo, _mm512_set1_epi32(8)) : lo, b);
+    } else {
+        const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+        return _mm512_permutex2var_epi64(a, hi ? _mm512_add_epi64(lo, _mm512_set1_epi64(4)) : lo, b);
+    }
+}
+
+// Stores the 32-bit units of RP vectors interleaved (unit i of vector r at
+// position i * RP + r), the first `units` units of each (8 or 16).
+template <int RP>
+inline void store_interleaved(uint8_t* out, const __m512i* v, int units) {
+    if constexpr (RP == 1) {
+        if (units == 16)
+            _mm512_storeu_si512(out, v[0]);
+        else
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_castsi512_si256(v[0]));
+    } else if constexpr (RP == 2) {
+        _mm512_storeu_si512(out, interleave<32>(v[0], v[1], false));
+        if (units == 16) _mm512_storeu_si512(out + 64, interleave<32>(v[0], v[1], true));
+    } else {
+        const __m512i ab = interleave<32>(v[0], v[1], false), cd = interleave<32>(v[2], v[3], false);
+        _mm512_storeu_si512(out, interleave<64>(ab, cd, false));
+        _mm512_storeu_si512(out + 64, interleave<64>(ab, cd, true));
+        if (units == 16) {
+            const __m512i ab2 = interleave<32>(v[0], v[1], true), cd2 = interleave<32>(v[2], v[3], true);
+            _mm512_storeu_si512(out + 128, interleave<64>(ab2, cd2, false));
+            _mm512_storeu_si512(out + 192, interleave<64>(ab2, cd2, true));
         }
     }
 }
 
-inline __m512i bcast32(const uint8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
+// nr (1..RP) rows into one interleaved row group, all super-blocks; absent
+// rows are zeros.
+template <int Kind, int RP>
+void decode_rows(int64_t nsb, const uint8_t* const* rows, int nr, uint8_t* out) {
+    for (int64_t b = 0; b < nsb; ++b, out += RP * kRowSB) {
+        Decoded x[RP];
+        for (int rr = 0; rr < RP; ++rr) {
+            if (rr < nr) {
+                decode_block<Kind>(rows[rr], b, x[rr]);
+            } else {
+                for (auto& q : x[rr].q) q = _mm512_setzero_si512();
+                x[rr].sc = x[rr].m = _mm512_setzero_si512();
+                x[rr].d = x[rr].dmin = 0.0f;
+            }
+        }
+        __m512i v[RP];
+        for (int m = 0; m < 4; ++m) {
+            for (int rr = 0; rr < RP; ++rr) v[rr] = x[rr].q[m];
+            store_interleaved<RP>(out + 64 * RP * m, v, 16);
+        }
+        for (int rr = 0; rr < RP; ++rr) v[rr] = x[rr].sc;
+        store_interleaved<RP>(out + 256 * RP, v, 16);
+        for (int rr = 0; rr < RP; ++rr) v[rr] = x[rr].m;
+        store_interleaved<RP>(out + 320 * RP, v, 8);
+        auto* od = reinterpret_cast<float*>(out + 352 * RP);
+        for (int rr = 0; rr < RP; ++rr) {
+            od[rr] = x[rr].d;
+            od[RP + rr] = x[rr].dmin;
+        }
+    }
+}
+
+// The RP values at p (RP x 4 bytes) repeated across the vector.
+template <int RP>
+inline __m512i bcast_w(const uint8_t* p) {
+    if constexpr (RP == 1) {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        return _mm512_set1_epi32(v);
+    } else if constexpr (RP == 2) {
+        long long v;
+        std::memcpy(&v, p, 8);
+        return _mm512_set1_epi64(v);
+    } else {
+        return _mm512_broadcast_i32x4(load128(p));
+    }
+}
+template <int RP>
+inline __m512 bcast_f(const uint8_t* p) {
+    return _mm512_castsi512_ps(bcast_w<RP>(p));
 }
 // Keeps a loaded vector in a register: without this the compiler folds the
 // load into every instruction that uses it, one load per row.
@@ -369,24 +468,26 @@ inline __m512i in_reg(__m512i v) {
     __asm__("" : "+v"(v));
     return v;
 }
-inline __m512 bcastf(const uint8_t* p) {
-    float v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_ps(v);
-}
 
-// R decoded rows x one group of 16 tokens, all super-blocks. out[r] = lanes of tokens.
-template <int Kind, int R>
-void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, __m512 out[R]) {
+// R decoded row groups x one group of T tokens, all super-blocks. out[r]: lanes as above.
+template <int Kind, int T, int R>
+void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, __m512 out[R], const uint8_t* pf,
+          size_t pf_step) {
+    constexpr int RP = kLanes / T;
     // Sub-block length and steps (of 4 elements) per int16 accumulator.
     constexpr int kSub = Kind == 6 ? 16 : 32;
     constexpr int kSteps = Kind == 4 ? 8 : (Kind == 5 ? 4 : 2);
     constexpr int kNSub = QK_K / kSub;
+    constexpr size_t kSB = RP * kRowSB;
     __m512 facc[R], faccm[R];
     for (int r = 0; r < R; ++r) facc[r] = faccm[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nsb; ++b) {
         const uint8_t* ab = act + size_t(b) * kPrepSB;
-        const uint8_t* wb = wd + size_t(b) * kRowSB;
+        const uint8_t* wb = wd + size_t(b) * kSB;
+        // The next rows' raw weights, a slice per super-block: their memory
+        // reads overlap this arithmetic instead of stalling the next decode.
+        if (pf)
+            for (size_t o = 0; o < pf_step; o += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + size_t(b) * pf_step + o), _MM_HINT_T1);
         __m512i acc32[R];
         for (int j = 0; j < kNSub; ++j) {
             for (int h = 0; h < kSub / 4 / kSteps; ++h) {
@@ -394,16 +495,17 @@ void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, 
                 const int s0 = j * (kSub / 4) + h * kSteps;
                 {
                     const __m512i av = in_reg(load512(ab + 64 * s0));
-                    for (int r = 0; r < R; ++r) acc16[r] = _mm512_maddubs_epi16(bcast32(wb + r * wd_stride + 4 * s0), av);
+                    for (int r = 0; r < R; ++r)
+                        acc16[r] = _mm512_maddubs_epi16(bcast_w<RP>(wb + r * wd_stride + 4 * RP * s0), av);
                 }
                 for (int s = 1; s < kSteps; ++s) {
                     const __m512i av = in_reg(load512(ab + 64 * (s0 + s)));
                     for (int r = 0; r < R; ++r)
                         acc16[r] = _mm512_add_epi16(
-                            acc16[r], _mm512_maddubs_epi16(bcast32(wb + r * wd_stride + 4 * (s0 + s)), av));
+                            acc16[r], _mm512_maddubs_epi16(bcast_w<RP>(wb + r * wd_stride + 4 * RP * (s0 + s)), av));
                 }
                 for (int r = 0; r < R; ++r) {
-                    const __m512i p = _mm512_madd_epi16(acc16[r], bcast32(wb + r * wd_stride + 256 + 4 * j));
+                    const __m512i p = _mm512_madd_epi16(acc16[r], bcast_w<RP>(wb + r * wd_stride + RP * (256 + 4 * j)));
                     acc32[r] = (j == 0 && h == 0) ? p : _mm512_add_epi32(acc32[r], p);
                 }
             }
@@ -414,13 +516,13 @@ void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, 
             for (int i = 0; i < 8; ++i) {
                 const __m512i bv = load512(ab + 4416 + 64 * i);
                 for (int r = 0; r < R; ++r) {
-                    const __m512i p = _mm512_madd_epi16(bv, bcast32(wb + r * wd_stride + 320 + 4 * i));
+                    const __m512i p = _mm512_madd_epi16(bv, bcast_w<RP>(wb + r * wd_stride + RP * (320 + 4 * i)));
                     off[r] = i == 0 ? p : _mm512_add_epi32(off[r], p);
                 }
             }
             for (int r = 0; r < R; ++r) {
                 const __m512i s = _mm512_sub_epi32(acc32[r], _mm512_slli_epi32(off[r], 5));
-                const __m512 dd = _mm512_mul_ps(bcastf(wb + r * wd_stride + 352), da);
+                const __m512 dd = _mm512_mul_ps(bcast_f<RP>(wb + r * wd_stride + 352 * RP), da);
                 facc[r] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(s), facc[r]);
             }
         } else {
@@ -428,14 +530,14 @@ void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, 
             for (int i = 0; i < 4; ++i) {
                 const __m512i bv = load512(ab + 4160 + 64 * i);
                 for (int r = 0; r < R; ++r) {
-                    const __m512i p = _mm512_madd_epi16(bv, bcast32(wb + r * wd_stride + 320 + 4 * i));
+                    const __m512i p = _mm512_madd_epi16(bv, bcast_w<RP>(wb + r * wd_stride + RP * (320 + 4 * i)));
                     mm[r] = i == 0 ? p : _mm512_add_epi32(mm[r], p);
                 }
             }
             for (int r = 0; r < R; ++r) {
-                const __m512 dd = _mm512_mul_ps(bcastf(wb + r * wd_stride + 352), da);
+                const __m512 dd = _mm512_mul_ps(bcast_f<RP>(wb + r * wd_stride + 352 * RP), da);
                 facc[r] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc32[r]), facc[r]);
-                const __m512 dm = _mm512_mul_ps(bcastf(wb + r * wd_stride + 356), da);
+                const __m512 dm = _mm512_mul_ps(bcast_f<RP>(wb + r * wd_stride + 356 * RP), da);
                 faccm[r] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mm[r]), faccm[r]);
             }
         }
@@ -443,46 +545,66 @@ void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, 
     for (int r = 0; r < R; ++r) out[r] = Kind == 6 ? facc[r] : _mm512_sub_ps(facc[r], faccm[r]);
 }
 
-template <int Kind, int R>
-void tile_store(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, int n, float* y, int64_t ldy,
-                float* tmp) {
+// Stores lanes of tokens < n and rows < nrows (rows of the tile's first group start at y).
+template <int Kind, int T, int R>
+void tile_store(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, int n, int nrows, float* y,
+                int64_t ldy, float* tmp, const uint8_t* pf, size_t pf_step) {
+    constexpr int RP = kLanes / T;
     __m512 res[R];
-    tile<Kind, R>(nsb, wd, wd_stride, act, res);
+    tile<Kind, T, R>(nsb, wd, wd_stride, act, res, pf, pf_step);
     for (int r = 0; r < R; ++r) {
         _mm512_storeu_ps(tmp, res[r]);
-        for (int t = 0; t < n; ++t) y[t * ldy + r] = tmp[t];
+        for (int l = 0; l < kLanes; ++l) {
+            const int t = l / RP, row = r * RP + l % RP;
+            if (t < n && row < nrows) y[t * ldy + row] = tmp[l];
+        }
     }
 }
 
-template <int Kind>
+template <int Kind, int T>
 void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* prepared, int64_t n_tok, float* y,
          int64_t ldy, void* scratch) {
+    constexpr int RP = kLanes / T;
     const int64_t nsb = K / QK_K;
-    const size_t wd_stride = size_t(nsb) * kRowSB;
+    const size_t wd_stride = size_t(nsb) * RP * kRowSB;
     auto* wd = static_cast<uint8_t*>(scratch);
     float* tmp = reinterpret_cast<float*>(wd + kRows * wd_stride);
     const auto* base = static_cast<const uint8_t*>(w);
     const auto* act = static_cast<const uint8_t*>(prepared);
     const size_t gbytes = prep_bytes(K);
-    const int64_t ngroups = (n_tok + kGroup - 1) / kGroup;
+    const int64_t ngroups = (n_tok + T - 1) / T;
     int64_t chunk = int64_t(384 << 10) / int64_t(gbytes);
     if (chunk < 1) chunk = 1;
     for (int64_t g0 = 0; g0 < ngroups; g0 += chunk) {
         const int64_t g1 = g0 + chunk < ngroups ? g0 + chunk : ngroups;
-        for (int64_t r0 = 0; r0 < nrows; r0 += kRows) {
-            const int R = int(nrows - r0 < kRows ? nrows - r0 : kRows);
-            for (int r = 0; r < R; ++r) decode_row<Kind>(nsb, base + size_t(r0 + r) * w_stride, wd + r * wd_stride);
+        for (int64_t r0 = 0; r0 < nrows; r0 += kRows * RP) {
+            const int rows_here = int(nrows - r0 < kRows * RP ? nrows - r0 : kRows * RP);
+            const int R = (rows_here + RP - 1) / RP;
+            for (int r = 0; r < R; ++r) {
+                const uint8_t* rows[RP];
+                const int nr = rows_here - r * RP < RP ? rows_here - r * RP : RP;
+                for (int i = 0; i < nr; ++i) rows[i] = base + size_t(r0 + r * RP + i) * w_stride;
+                decode_rows<Kind, RP>(nsb, rows, nr, wd + r * wd_stride);
+            }
+            // Next pass's rows, prefetched during the first group's tile.
+            const int64_t r_next = r0 + kRows * RP;
+            const uint8_t* pf_rows = nullptr;
+            size_t pf_step = 0;
+            if (r_next < nrows) {
+                const int64_t n_next = nrows - r_next < kRows * RP ? nrows - r_next : kRows * RP;
+                pf_rows = base + size_t(r_next) * w_stride;
+                pf_step = (size_t(n_next) * w_stride / size_t(nsb) + 63) & ~size_t(63);
+            }
             for (int64_t g = g0; g < g1; ++g) {
-                const int n = int(n_tok - g * kGroup < kGroup ? n_tok - g * kGroup : kGroup);
+                const int n = int(n_tok - g * T < T ? n_tok - g * T : T);
+                const uint8_t* pf = g == g0 ? pf_rows : nullptr;
                 const uint8_t* ag = act + size_t(g) * gbytes;
-                float* yg = y + g * kGroup * ldy + r0;
+                float* yg = y + g * T * ldy + r0;
                 switch (R) {
-                    case 6: tile_store<Kind, 6>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
-                    case 5: tile_store<Kind, 5>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
-                    case 4: tile_store<Kind, 4>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
-                    case 3: tile_store<Kind, 3>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
-                    case 2: tile_store<Kind, 2>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
-                    default: tile_store<Kind, 1>(nsb, wd, wd_stride, ag, n, yg, ldy, tmp); break;
+                    case 4: tile_store<Kind, T, 4>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
+                    case 3: tile_store<Kind, T, 3>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
+                    case 2: tile_store<Kind, T, 2>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
+                    default: tile_store<Kind, T, 1>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
                 }
             }
         }
@@ -523,8 +645,14 @@ void gemv_q6_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, flo
     for (; r < n; ++r) y[r] = dot_k6(K, reinterpret_cast<const block_q6_K*>(base + size_t(r) * s), act);
 }
 
-const GemmKernel gemm_q4_K = {kGroup, prep_bytes, prep, scratch_bytes, run<4>};
-const GemmKernel gemm_q5_K = {kGroup, prep_bytes, prep, scratch_bytes, run<5>};
-const GemmKernel gemm_q6_K = {kGroup, prep_bytes, prep, scratch_bytes, run<6>};
+const GemmKernel gemm_q4_K = {16, prep_bytes, prep<16>, scratch_bytes<16>, run<4, 16>};
+const GemmKernel gemm_q5_K = {16, prep_bytes, prep<16>, scratch_bytes<16>, run<5, 16>};
+const GemmKernel gemm_q6_K = {16, prep_bytes, prep<16>, scratch_bytes<16>, run<6, 16>};
+const GemmKernel gemm8_q4_K = {8, prep_bytes, prep<8>, scratch_bytes<8>, run<4, 8>};
+const GemmKernel gemm8_q5_K = {8, prep_bytes, prep<8>, scratch_bytes<8>, run<5, 8>};
+const GemmKernel gemm8_q6_K = {8, prep_bytes, prep<8>, scratch_bytes<8>, run<6, 8>};
+const GemmKernel gemm4_q4_K = {4, prep_bytes, prep<4>, scratch_bytes<4>, run<4, 4>};
+const GemmKernel gemm4_q5_K = {4, prep_bytes, prep<4>, scratch_bytes<4>, run<5, 4>};
+const GemmKernel gemm4_q6_K = {4, prep_bytes, prep<4>, scratch_bytes<4>, run<6, 4>};
 
 }  // namespace glint::kernels::avx512

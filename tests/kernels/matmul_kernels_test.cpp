@@ -82,15 +82,15 @@ TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
                     << ks().isa << " gemv K " << K << " rows " << rows << " token " << t;
             }
             // GEMM, odd token counts.
-            if (!ks().gemm[id]) continue;
-            for (int64_t n_tok : {2, 3, 15, 16, 17, 35}) {
-                KernelMatmul mm(*ks().gemm[id], K);
+            for (const GemmKernel* gk : gemm_kernels(ks(), type()))
+            for (int64_t n_tok : {2, 3, 5, 15, 16, 17, 35}) {
+                KernelMatmul mm(*gk, K);
                 std::vector<float> y(size_t(n_tok * rows), NAN);
                 mm.run(w.data(), ws, rows, a.data(), as, n_tok, y.data());
                 for (int64_t t = 0; t < n_tok; ++t)
                     for (int64_t r = 0; r < rows; ++r)
                         ASSERT_EQ(std::memcmp(&y[size_t(t * rows + r)], &want[size_t(t * rows + r)], 4), 0)
-                            << ks().isa << " gemm K " << K << " rows " << rows << " n_tok " << n_tok << " t " << t
+                            << ks().isa << " gemm group " << gk->group << " K " << K << " rows " << rows << " n_tok " << n_tok << " t " << t
                             << " r " << r << " got " << y[size_t(t * rows + r)] << " want "
                             << want[size_t(t * rows + r)];
             }
@@ -119,11 +119,11 @@ TEST_P(kernels_matmul, RowsSplitAnywhereGiveTheSameResult) {
             ks().quantize_row[static_cast<uint32_t>(at)](x.data(), a.data() + size_t(t) * as, K);
     }
     std::vector<float> whole(size_t(rows * n_tok)), parts(size_t(rows * n_tok));
-    if (ks().gemm[id]) {
-        KernelMatmul mm(*ks().gemm[id], K);
+    for (const GemmKernel* gk : gemm_kernels(ks(), type())) {
+        KernelMatmul mm(*gk, K);
         mm.run(w.data(), ws, rows, a.data(), as, n_tok, whole.data());
         for (int64_t r0 : {0, 16, 32}) mm.run(w.data() + size_t(r0) * ws, ws, 16, a.data(), as, n_tok, parts.data() + r0, rows);
-        EXPECT_EQ(std::memcmp(whole.data(), parts.data(), whole.size() * 4), 0);
+        EXPECT_EQ(std::memcmp(whole.data(), parts.data(), whole.size() * 4), 0) << "group " << gk->group;
     }
 }
 

@@ -172,12 +172,13 @@ TEST_P(kernels_model, FastKernelsOnRealTensors) {
             std::vector<float> y(static_cast<size_t>(n_tok * rows));
             ks->gemv[id](K, ti.data, ws, rows, a.data(), y.data());
             ASSERT_EQ(std::memcmp(y.data(), want.data(), size_t(rows) * 4), 0) << "gemv";
-            if (!ks->gemm[id]) continue;
-            for (int64_t nt : {int64_t(3), n_tok}) {
-                test::KernelMatmul mm(*ks->gemm[id], K);
-                mm.run(ti.data, ws, rows, a.data(), as, nt, y.data());
-                ASSERT_EQ(std::memcmp(y.data(), want.data(), size_t(nt * rows) * 4), 0) << "gemm " << nt << " tokens";
-            }
+            for (const kernels::GemmKernel* gk : kernels::gemm_kernels(*ks, ti.type))
+                for (int64_t nt : {int64_t(3), n_tok}) {
+                    test::KernelMatmul mm(*gk, K);
+                    mm.run(ti.data, ws, rows, a.data(), as, nt, y.data());
+                    ASSERT_EQ(std::memcmp(y.data(), want.data(), size_t(nt * rows) * 4), 0)
+                        << "gemm group " << gk->group << ", " << nt << " tokens";
+                }
         }
     }
 }
