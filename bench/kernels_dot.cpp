@@ -1,6 +1,6 @@
 // Per-kernel micro-benchmarks on cache-resident data: vec_dot, GEMV (256 rows)
 // and the GEMM kernel (64 rows x 128 tokens, one thread), for every type and
-// kernel set; and a few tokens (batched decoding: 256 rows x 4 or 8 tokens)
+// kernel set; and a few tokens (batched decoding: 256 rows x 4 or 8 tokens, K 2048 or 5632)
 // through each GEMM kernel and through one GEMV per token. Counters: GB/s of weights streamed, GOPS (2 ops per multiply-add).
 #include <benchmark/benchmark.h>
 
@@ -78,7 +78,7 @@ void BM_GemmKernel(benchmark::State& st, const kernels::KernelSet* ks, TensorTyp
 
 // n_tok tokens through GEMM kernel `gk` (or, when null, one GEMV per token).
 void BM_FewTokens(benchmark::State& st, const kernels::KernelSet* ks, TensorType t, const kernels::GemmKernel* gk) {
-    const int64_t K = 2048, rows = 256, n_tok = st.range(0);
+    const int64_t K = st.range(1), rows = 256, n_tok = st.range(0);
     const Matrix m = make_matrix(t, rows, K);
     const auto a = quantized_acts(*ks, t, n_tok, K);
     const size_t as = row_bytes(kernels::vec_dot_type(t), K);
@@ -114,11 +114,11 @@ const bool registered = [] {
                     ->ArgName("K");
             if (!ks->gemm_narrow[0][id] && !ks->gemm_narrow[1][id]) continue;
             benchmark::RegisterBenchmark(("few_gemv/" + suffix).c_str(), BM_FewTokens, ks, t, nullptr)
-                ->Arg(4)->Arg(8)->ArgName("tok");
+                ->ArgsProduct({{4, 8}, {2048, 5632}})->ArgNames({"tok", "K"});
             for (const kernels::GemmKernel* gk : kernels::gemm_kernels(*ks, t))
                 benchmark::RegisterBenchmark(("few_gemm" + std::to_string(gk->group) + "/" + suffix).c_str(),
                                              BM_FewTokens, ks, t, gk)
-                    ->Arg(4)->Arg(8)->ArgName("tok");
+                    ->ArgsProduct({{4, 8}, {2048, 5632}})->ArgNames({"tok", "K"});
         }
     }
     return true;

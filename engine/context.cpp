@@ -216,7 +216,7 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     const TensorType qt = kernels::vec_dot_type(kt);
     kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(kt)];
     kernels::QuantizeRowFn quant_q = ks.quantize_row[static_cast<uint32_t>(qt)];
-    kernels::DequantizeRowFn deq_v = ks.dequantize_row[static_cast<uint32_t>(kt)];
+    kernels::AxpyRowFn axpy_v = ks.axpy_row[static_cast<uint32_t>(kt)];
     const size_t per_thread = scores_.size() / size_t(params_.n_threads);
 
     int64_t work = 0;  // score dot products in this call
@@ -224,8 +224,7 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
 #pragma omp parallel num_threads(params_.n_threads) if (params_.n_threads > 1 && work >= (1 << 15))
     {
         float* scores = scores_.data() + size_t(omp_get_thread_num()) * per_thread;
-        float* vrow = scores + params_.n_ctx;           // [hd]
-        uint8_t* qconv = reinterpret_cast<uint8_t*>(vrow + hd);  // [hd] in qt (<= 4 bytes/elem)
+        uint8_t* qconv = reinterpret_cast<uint8_t*>(scores + params_.n_ctx);  // [hd] in qt (<= 4 bytes/elem)
 #pragma omp for schedule(dynamic)
         for (int64_t job = 0; job < int64_t(n) * n_head; ++job) {
             const int32_t t = int32_t(job / n_head), h = int32_t(job % n_head), g = h / group;
@@ -242,16 +241,9 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
             float* out = att_.data() + t * Q + int64_t(h) * hd;
             std::fill(out, out + hd, 0.0f);
             for (int32_t j = 0; j <= pos; ++j) {
-                const uint8_t* vr = kv_.v_row(il, seq, j) + head_off;
                 float p = scores[j];
-                if (kt == TensorType::F32) {
-                    const float* vf = reinterpret_cast<const float*>(vr);
-                    for (int32_t d = 0; d < hd; ++d) out[d] += p * vf[d];
-                } else {
-                    if (kt == TensorType::F16) p = kernels::fp16_to_fp32(kernels::fp32_to_fp16(p));
-                    deq_v(vr, vrow, hd);
-                    for (int32_t d = 0; d < hd; ++d) out[d] += p * vrow[d];
-                }
+                if (kt == TensorType::F16) p = kernels::fp16_to_fp32(kernels::fp32_to_fp16(p));
+                axpy_v(hd, p, kv_.v_row(il, seq, j) + head_off, out);
             }
         }
     }

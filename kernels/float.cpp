@@ -37,6 +37,15 @@ float vec_dot_f16(int64_t n, const void* w, const void* a) {
     return float(sum);
 }
 
+void axpy_row_f32(int64_t n, float a, const void* x, float* y) {
+    const float* in = static_cast<const float*>(x);
+    for (int64_t i = 0; i < n; ++i) y[i] += a * in[i];
+}
+void axpy_row_f16(int64_t n, float a, const void* x, float* y) {
+    const fp16_t* in = static_cast<const fp16_t*>(x);
+    for (int64_t i = 0; i < n; ++i) y[i] += a * fp16_to_fp32(in[i]);
+}
+
 void quantize_row_bf16(const float* x, void* y, int64_t n) {
     bf16_t* out = static_cast<bf16_t*>(y);
     for (int64_t i = 0; i < n; ++i) out[i] = fp32_to_bf16(x[i]);

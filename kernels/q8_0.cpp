@@ -30,6 +30,14 @@ void dequantize_row_q8_0(const void* x, float* y, int64_t n) {
     }
 }
 
+void axpy_row_q8_0(int64_t n, float a, const void* x, float* y) {
+    const block_q8_0* in = static_cast<const block_q8_0*>(x);
+    for (int64_t b = 0; b < n / QK8_0; ++b) {
+        const float d = fp16_to_fp32(in[b].d);
+        for (int j = 0; j < QK8_0; ++j) *y++ += a * (d * float(in[b].qs[j]));
+    }
+}
+
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) {
     const block_q8_0* x = static_cast<const block_q8_0*>(w);
     const block_q8_0* y = static_cast<const block_q8_0*>(a);

@@ -1,5 +1,5 @@
 // Every kernel of every available ISA set against the scalar reference:
-// quantizers and dequantizers bit for bit, dots to float rounding.
+// quantizers, dequantizers and row axpys bit for bit, dots to float rounding.
 #include <cmath>
 #include <cstring>
 #include <ostream>
@@ -69,6 +69,7 @@ TEST_P(kernels_isa, EntriesPresentWhereScalarHasThem) {
     EXPECT_EQ(ks().quantize_row[id()] != nullptr, ref().quantize_row[id()] != nullptr);
     EXPECT_EQ(ks().dequantize_row[id()] != nullptr, ref().dequantize_row[id()] != nullptr);
     EXPECT_EQ(ks().vec_dot[id()] != nullptr, ref().vec_dot[id()] != nullptr);
+    EXPECT_EQ(ks().axpy_row[id()] != nullptr, ref().axpy_row[id()] != nullptr);
 }
 
 TEST_P(kernels_isa, QuantizeMatchesScalarBitForBit) {
@@ -130,6 +131,27 @@ TEST_P(kernels_isa, VecDotMatchesScalar) {
             EXPECT_LE(std::fabs(got - want), kDotRelTol * abs_sum)
                 << ks().isa << " " << type_name(type()) << " n " << n << " want " << want
                 << " got " << got;
+        }
+    }
+}
+
+TEST_P(kernels_isa, AxpyMatchesScalarBitForBit) {
+    if (!ref().axpy_row[id()]) GTEST_SKIP() << "not a KV cache type";
+    if (ks().axpy_row[id()] == ref().axpy_row[id()]) GTEST_SKIP() << "scalar kernel";
+    uint32_t seed = 300;
+    for (int64_t n : sizes(type())) {
+        std::vector<uint8_t> xq(row_bytes(type(), n));
+        ref().quantize_row[id()](gaussian(n, seed++).data(), xq.data(), n);
+        const auto y0 = gaussian(n, seed++, 3.0f);
+        for (float a : {0.3371f, -1.0f, 1e-4f}) {
+            std::vector<float> want = y0, got = y0;
+            // Several accumulations, as attention does over keys.
+            for (int rep = 0; rep < 3; ++rep) {
+                ref().axpy_row[id()](n, a, xq.data(), want.data());
+                ks().axpy_row[id()](n, a, xq.data(), got.data());
+            }
+            ASSERT_EQ(std::memcmp(want.data(), got.data(), size_t(n) * sizeof(float)), 0)
+                << ks().isa << " " << type_name(type()) << " n " << n << " a " << a;
         }
     }
 }
