@@ -34,6 +34,15 @@ float dot8(int64_t n, const T* x, const T* y, Load load, One one) {
     return sum;
 }
 
+// y += a * x, multiply then add (no FMA: the scalar reference rounds the product).
+template <class T, class Load, class One>
+void axpy8(int64_t n, float a, const T* x, float* y, Load load, One one) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, load(x + i))));
+    for (; i < n; ++i) y[i] += a * one(x[i]);
+}
+
 }  // namespace
 
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
@@ -69,23 +78,13 @@ void dequantize_row_f16(const void* x, float* y, int64_t n) {
     for (; i < n; ++i) y[i] = h2f(in[i]);
 }
 
-// Multiply, then add (no FMA: the scalar reference rounds the product).
 void axpy_row_f32(int64_t n, float a, const void* x, float* y) {
-    const float* in = static_cast<const float*>(x);
-    const __m256 va = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, _mm256_loadu_ps(in + i))));
-    for (; i < n; ++i) y[i] += a * in[i];
+    axpy8(n, a, static_cast<const float*>(x), y, [](const float* p) { return _mm256_loadu_ps(p); },
+          [](float v) { return v; });
 }
 
 void axpy_row_f16(int64_t n, float a, const void* x, float* y) {
-    const uint16_t* in = static_cast<const uint16_t*>(x);
-    const __m256 va = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, load_f16x8(in + i))));
-    for (; i < n; ++i) y[i] += a * h2f(in[i]);
+    axpy8(n, a, static_cast<const uint16_t*>(x), y, load_f16x8, h2f);
 }
 
 }  // namespace glint::kernels::avx2
