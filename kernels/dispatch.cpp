@@ -75,6 +75,20 @@ KernelSet make_avx2_set() {
     ks.vec_dot[id(TensorType::Q5_K)] = avx2::vec_dot_q5_K_q8_K;
     ks.vec_dot[id(TensorType::Q6_K)] = avx2::vec_dot_q6_K_q8_K;
     ks.quantize_row[id(TensorType::Q8_K)] = avx2::quantize_row_q8_K;
+    ks.gemv[id(TensorType::F32)] = avx2::gemv_f32;
+    ks.gemv[id(TensorType::F16)] = avx2::gemv_f16;
+    ks.gemv[id(TensorType::BF16)] = avx2::gemv_bf16;
+    ks.gemv[id(TensorType::Q4_0)] = avx2::gemv_q4_0;
+    ks.gemv[id(TensorType::Q8_0)] = avx2::gemv_q8_0;
+    ks.gemv[id(TensorType::Q4_K)] = avx2::gemv_q4_K;
+    ks.gemv[id(TensorType::Q5_K)] = avx2::gemv_q5_K;
+    ks.gemv[id(TensorType::Q6_K)] = avx2::gemv_q6_K;
+    ks.gemm[id(TensorType::Q4_K)] = &avx2::gemm_q4_K;
+    ks.gemm[id(TensorType::Q5_K)] = &avx2::gemm_q5_K;
+    ks.gemm[id(TensorType::Q6_K)] = &avx2::gemm_q6_K;
+    ks.gemm_narrow[0][id(TensorType::Q4_K)] = &avx2::gemm4_q4_K;
+    ks.gemm_narrow[0][id(TensorType::Q5_K)] = &avx2::gemm4_q5_K;
+    ks.gemm_narrow[0][id(TensorType::Q6_K)] = &avx2::gemm4_q6_K;
     return ks;
 }
 #endif

@@ -8,7 +8,10 @@
 // build, which would then run on CPUs without AVX2. Use intrinsics and
 // file-local helpers instead.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+
+#include "kernels/quants.h"
 
 namespace glint::kernels::avx2 {
 
@@ -28,5 +31,20 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 void quantize_row_q8_K(const float* x, void* y, int64_t n);
+
+// GEMVs (one dot per row) for every type with an AVX2 dot.
+void gemv_f32(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_f16(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_bf16(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q4_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q4_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q5_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+
+// Token-lane GEMMs (kernels/avx2/k_gemm.cpp): 8 tokens x 1 row per vector, and
+// 4 tokens x 2 rows for a few sequences decoding together.
+extern const GemmKernel gemm_q4_K, gemm_q5_K, gemm_q6_K;
+extern const GemmKernel gemm4_q4_K, gemm4_q5_K, gemm4_q6_K;
 
 }  // namespace glint::kernels::avx2

@@ -87,4 +87,14 @@ void axpy_row_f16(int64_t n, float a, const void* x, float* y) {
     axpy8(n, a, static_cast<const uint16_t*>(x), y, load_f16x8, h2f);
 }
 
+void gemv_f32(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_f32>(K, w, s, n, a, y);
+}
+void gemv_f16(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_f16>(K, w, s, n, a, y);
+}
+void gemv_bf16(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_bf16>(K, w, s, n, a, y);
+}
+
 }  // namespace glint::kernels::avx2

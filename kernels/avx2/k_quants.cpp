@@ -1,5 +1,7 @@
 // Q4_K / Q5_K / Q6_K dots against Q8_K activations, and Q8_K quantization
-// (bit-identical to the scalar reference).
+// (bit-identical to the scalar reference). The dots follow the float order of
+// kernels/avx512/k_quants.cpp (exact integer sums per super-block, then one fma
+// chain), so the AVX2 GEMM (k_gemm.cpp) can match them bit for bit.
 #include <cstring>
 
 #include "kernels/avx2/avx2.h"
@@ -40,8 +42,7 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
     const block_q4_K* x = static_cast<const block_q4_K*>(w);
     const block_q8_K* y = static_cast<const block_q8_K*>(a);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps();
-    float acc_m = 0.0f;
+    float acc = 0.0f, acc_m = 0.0f;
     for (int64_t b = 0; b < n / QK_K; ++b) {
         uint8_t sc[8], m[8];
         scales_mins_k4(x[b].scales, sc, m);
@@ -52,11 +53,10 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
             sumi = _mm256_add_epi32(sumi, chunk_dot(lo, hi, y[b].qs + 64 * c, sc[2 * c], sc[2 * c + 1]));
         }
-        const float d = h2f(x[b].d) * y[b].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-        acc_m += h2f(x[b].dmin) * y[b].d * float(min_term(m, y[b].bsums));
+        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum_i32(sumi)), acc);
+        acc_m = fma1(h2f(x[b].dmin) * y[b].d, float(min_term(m, y[b].bsums)), acc_m);
     }
-    return hsum(acc) - acc_m;
+    return acc - acc_m;
 }
 
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
@@ -64,8 +64,7 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
     const block_q8_K* y = static_cast<const block_q8_K*>(a);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i sixteen = _mm256_set1_epi8(16);
-    __m256 acc = _mm256_setzero_ps();
-    float acc_m = 0.0f;
+    float acc = 0.0f, acc_m = 0.0f;
     for (int64_t b = 0; b < n / QK_K; ++b) {
         uint8_t sc[8], m[8];
         scales_mins_k4(x[b].scales, sc, m);
@@ -82,11 +81,10 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh);
             sumi = _mm256_add_epi32(sumi, chunk_dot(lo, hi, y[b].qs + 64 * c, sc[2 * c], sc[2 * c + 1]));
         }
-        const float d = h2f(x[b].d) * y[b].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-        acc_m += h2f(x[b].dmin) * y[b].d * float(min_term(m, y[b].bsums));
+        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum_i32(sumi)), acc);
+        acc_m = fma1(h2f(x[b].dmin) * y[b].d, float(min_term(m, y[b].bsums)), acc_m);
     }
-    return hsum(acc) - acc_m;
+    return acc - acc_m;
 }
 
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
@@ -94,8 +92,7 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
     const block_q8_K* y = static_cast<const block_q8_K*>(a);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i m3 = _mm256_set1_epi8(0x03);
-    __m256 acc = _mm256_setzero_ps();
-    float acc_off = 0.0f;
+    float acc = 0.0f;
     for (int64_t b = 0; b < n / QK_K; ++b) {
         const int8_t* sc = x[b].scales;
         __m256i sumi = _mm256_setzero_si256();
@@ -124,11 +121,9 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
         // The -32 offset, applied once per sub-block through the activation sums.
         int32_t off = 0;
         for (int j = 0; j < 16; ++j) off += sc[j] * y[b].bsums[j];
-        const float d = h2f(x[b].d) * y[b].d;
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-        acc_off += d * float(32 * off);
+        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum_i32(sumi) - 32 * off), acc);
     }
-    return hsum(acc) - acc_off;
+    return acc;
 }
 
 void quantize_row_q8_K(const float* x, void* y, int64_t n) {
@@ -183,6 +178,16 @@ void quantize_row_q8_K(const float* x, void* y, int64_t n) {
         }
         blk.d = 1.0f / iscale;
     }
+}
+
+void gemv_q4_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_q4_K_q8_K>(K, w, s, n, a, y);
+}
+void gemv_q5_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_q5_K_q8_K>(K, w, s, n, a, y);
+}
+void gemv_q6_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_q6_K_q8_K>(K, w, s, n, a, y);
 }
 
 }  // namespace glint::kernels::avx2

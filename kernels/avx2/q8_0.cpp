@@ -83,4 +83,11 @@ void quantize_row_q8_0(const float* x, void* y, int64_t n) {
     }
 }
 
+void gemv_q4_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_q4_0_q8_0>(K, w, s, n, a, y);
+}
+void gemv_q8_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
+    gemv_rows<vec_dot_q8_0_q8_0>(K, w, s, n, a, y);
+}
+
 }  // namespace glint::kernels::avx2
