@@ -9,6 +9,7 @@
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
 #include "kernels/blocks.h"
+#include "kernels/lane_gemm.h"
 
 namespace glint::kernels::avx512 {
 namespace {
@@ -280,59 +281,11 @@ void gemv16_k6(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y
 }
 
 // ---------------------------------------------------------------------------
-// GEMM with token lanes. Each 512-bit vector holds T tokens x RP = 16 / T rows:
-// lane l is token l / RP of the group against row l % RP of a row group, so
-// every lane is used when a few sequences decode together (T = 4, 8) as well
-// as for prompts (T = 16, one row per vector).
-// Prepared group of T tokens, per super-block (lane l = token l / RP):
-//   int8 [64 quads][16 lanes][4]      4096 bytes
-//   float d[16 lanes]                   64
-//   int32 (bsum32 pair) [4][16 lanes]  256  (Q4_K/Q5_K: sub-block sums 2i, 2i+1 as int16)
-//   int32 (bsums pair) [8][16 lanes]   512  (Q6_K: bsums 2i, 2i+1 as int16)
-// Decoded row group (RP rows interleaved), per super-block, offsets times RP:
-//   uint8 q [64 quads][RP][4] at 0; int32 sc pairs [16][RP] (sc|sc<<16; Q4/Q5 use 8) at 256;
-//   int32 m or sc pairs [8][RP] (Q4/Q5: m_{2i}|m_{2i+1}<<16, 4 used; Q6: sc_{2i}|sc_{2i+1}<<16) at 320;
-//   float d[RP] at 352, dmin[RP] at 356 (x RP: 352 RP + 4 RP).
-constexpr int kLanes = 16;
-constexpr size_t kPrepSB = 4096 + 64 + 256 + 512;
-constexpr size_t kRowSB = 256 + 64 + 32 + 8 + 24;  // 384 per row
-constexpr int kRows = 4;                           // row groups decoded per pass
-
-size_t prep_bytes(int64_t K) { return size_t(K / QK_K) * kPrepSB; }
-
-template <int T>
-void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
-    constexpr int RP = kLanes / T;
-    const int64_t nsb = K / QK_K;
-    auto* o = static_cast<uint8_t*>(out);
-    std::memset(o, 0, prep_bytes(K));
-    for (int t = 0; t < n; ++t) {
-        const auto* y = reinterpret_cast<const block_q8_K*>(static_cast<const uint8_t*>(a) + size_t(t) * a_stride);
-        for (int64_t b = 0; b < nsb; ++b) {
-            uint8_t* ob = o + size_t(b) * kPrepSB;
-            int32_t s32[4], s16[8];
-            for (int i = 0; i < 4; ++i) {
-                const int16_t v[2] = {int16_t(y[b].bsums[4 * i] + y[b].bsums[4 * i + 1]),
-                                      int16_t(y[b].bsums[4 * i + 2] + y[b].bsums[4 * i + 3])};
-                std::memcpy(&s32[i], v, 4);
-            }
-            std::memcpy(s16, y[b].bsums, sizeof s16);
-            for (int rr = 0; rr < RP; ++rr) {
-                const int l = t * RP + rr;
-                for (int q = 0; q < 64; ++q) std::memcpy(ob + (q * kLanes + l) * 4, y[b].qs + 4 * q, 4);
-                std::memcpy(ob + 4096 + 4 * l, &y[b].d, 4);
-                for (int i = 0; i < 4; ++i) std::memcpy(ob + 4160 + (i * kLanes + l) * 4, &s32[i], 4);
-                for (int i = 0; i < 8; ++i) std::memcpy(ob + 4416 + (i * kLanes + l) * 4, &s16[i], 4);
-            }
-        }
-    }
-}
-
-template <int T>
-size_t scratch_bytes(int64_t K) {
-    constexpr int RP = kLanes / T;
-    return size_t(kRows) * RP * size_t(K / QK_K) * kRowSB + 64 * kLanes;
-}
+// GEMM with token lanes (kernels/lane_gemm.h over 512-bit vectors): 16 tokens x
+// 1 row per vector for prompts, 8 x 2 and 4 x 4 for a few sequences decoding
+// together, so every lane is a real (row, token) product. This file holds the
+// AVX-512 weight decoder into the layout that header describes.
+using lanes::kRowSB;
 
 // One super-block of one row, decoded in registers: q = values in element
 // order (64 per vector), sc = 16 int32 scale pairs (sc|sc<<16), m = 8 int32
@@ -458,158 +411,41 @@ inline __m512i bcast_w(const uint8_t* p) {
         return _mm512_broadcast_i32x4(load128(p));
     }
 }
-template <int RP>
-inline __m512 bcast_f(const uint8_t* p) {
-    return _mm512_castsi512_ps(bcast_w<RP>(p));
-}
-// Keeps a loaded vector in a register: without this the compiler folds the
-// load into every instruction that uses it, one load per row.
-inline __m512i in_reg(__m512i v) {
-    __asm__("" : "+v"(v));
-    return v;
-}
 
-// R decoded row groups x one group of T tokens, all super-blocks. out[r]: lanes as above.
-template <int Kind, int T, int R>
-void tile(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, __m512 out[R], const uint8_t* pf,
-          size_t pf_step) {
-    constexpr int RP = kLanes / T;
-    // Sub-block length and steps (of 4 elements) per int16 accumulator.
-    constexpr int kSub = Kind == 6 ? 16 : 32;
-    constexpr int kSteps = Kind == 4 ? 8 : (Kind == 5 ? 4 : 2);
-    constexpr int kNSub = QK_K / kSub;
-    constexpr size_t kSB = RP * kRowSB;
-    __m512 facc[R], faccm[R];
-    for (int r = 0; r < R; ++r) facc[r] = faccm[r] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nsb; ++b) {
-        const uint8_t* ab = act + size_t(b) * kPrepSB;
-        const uint8_t* wb = wd + size_t(b) * kSB;
-        // The next rows' raw weights, a slice per super-block: their memory
-        // reads overlap this arithmetic instead of stalling the next decode.
-        if (pf)
-            for (size_t o = 0; o < pf_step; o += 64) _mm_prefetch(reinterpret_cast<const char*>(pf + size_t(b) * pf_step + o), _MM_HINT_T1);
-        __m512i acc32[R];
-        for (int j = 0; j < kNSub; ++j) {
-            for (int h = 0; h < kSub / 4 / kSteps; ++h) {
-                __m512i acc16[R];
-                const int s0 = j * (kSub / 4) + h * kSteps;
-                {
-                    const __m512i av = in_reg(load512(ab + 64 * s0));
-                    for (int r = 0; r < R; ++r)
-                        acc16[r] = _mm512_maddubs_epi16(bcast_w<RP>(wb + r * wd_stride + 4 * RP * s0), av);
-                }
-                for (int s = 1; s < kSteps; ++s) {
-                    const __m512i av = in_reg(load512(ab + 64 * (s0 + s)));
-                    for (int r = 0; r < R; ++r)
-                        acc16[r] = _mm512_add_epi16(
-                            acc16[r], _mm512_maddubs_epi16(bcast_w<RP>(wb + r * wd_stride + 4 * RP * (s0 + s)), av));
-                }
-                for (int r = 0; r < R; ++r) {
-                    const __m512i p = _mm512_madd_epi16(acc16[r], bcast_w<RP>(wb + r * wd_stride + RP * (256 + 4 * j)));
-                    acc32[r] = (j == 0 && h == 0) ? p : _mm512_add_epi32(acc32[r], p);
-                }
-            }
-        }
-        const __m512 da = _mm512_loadu_ps(reinterpret_cast<const float*>(ab + 4096));
-        if constexpr (Kind == 6) {
-            __m512i off[R];
-            for (int i = 0; i < 8; ++i) {
-                const __m512i bv = load512(ab + 4416 + 64 * i);
-                for (int r = 0; r < R; ++r) {
-                    const __m512i p = _mm512_madd_epi16(bv, bcast_w<RP>(wb + r * wd_stride + RP * (320 + 4 * i)));
-                    off[r] = i == 0 ? p : _mm512_add_epi32(off[r], p);
-                }
-            }
-            for (int r = 0; r < R; ++r) {
-                const __m512i s = _mm512_sub_epi32(acc32[r], _mm512_slli_epi32(off[r], 5));
-                const __m512 dd = _mm512_mul_ps(bcast_f<RP>(wb + r * wd_stride + 352 * RP), da);
-                facc[r] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(s), facc[r]);
-            }
-        } else {
-            __m512i mm[R];
-            for (int i = 0; i < 4; ++i) {
-                const __m512i bv = load512(ab + 4160 + 64 * i);
-                for (int r = 0; r < R; ++r) {
-                    const __m512i p = _mm512_madd_epi16(bv, bcast_w<RP>(wb + r * wd_stride + RP * (320 + 4 * i)));
-                    mm[r] = i == 0 ? p : _mm512_add_epi32(mm[r], p);
-                }
-            }
-            for (int r = 0; r < R; ++r) {
-                const __m512 dd = _mm512_mul_ps(bcast_f<RP>(wb + r * wd_stride + 352 * RP), da);
-                facc[r] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc32[r]), facc[r]);
-                const __m512 dm = _mm512_mul_ps(bcast_f<RP>(wb + r * wd_stride + 356 * RP), da);
-                faccm[r] = _mm512_fmadd_ps(dm, _mm512_cvtepi32_ps(mm[r]), faccm[r]);
-            }
-        }
+struct V512 {
+    using I = __m512i;
+    using F = __m512;
+    static constexpr int kLanes = 16;
+    static I load(const void* p) { return load512(p); }
+    static I maddubs(I w, I a) { return _mm512_maddubs_epi16(w, a); }
+    static I add16(I a, I b) { return _mm512_add_epi16(a, b); }
+    static I madd(I a, I b) { return _mm512_madd_epi16(a, b); }
+    static I add32(I a, I b) { return _mm512_add_epi32(a, b); }
+    static I sub32(I a, I b) { return _mm512_sub_epi32(a, b); }
+    static I shl5(I a) { return _mm512_slli_epi32(a, 5); }
+    // Keeps a loaded vector in a register: without this the compiler folds the
+    // load into every instruction that uses it, one load per row.
+    static I in_reg(I v) {
+        __asm__("" : "+v"(v));
+        return v;
     }
-    for (int r = 0; r < R; ++r) out[r] = Kind == 6 ? facc[r] : _mm512_sub_ps(facc[r], faccm[r]);
-}
-
-// Stores lanes of tokens < n and rows < nrows (rows of the tile's first group start at y).
-template <int Kind, int T, int R>
-void tile_store(int64_t nsb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, int n, int nrows, float* y,
-                int64_t ldy, float* tmp, const uint8_t* pf, size_t pf_step) {
-    constexpr int RP = kLanes / T;
-    __m512 res[R];
-    tile<Kind, T, R>(nsb, wd, wd_stride, act, res, pf, pf_step);
-    for (int r = 0; r < R; ++r) {
-        _mm512_storeu_ps(tmp, res[r]);
-        for (int l = 0; l < kLanes; ++l) {
-            const int t = l / RP, row = r * RP + l % RP;
-            if (t < n && row < nrows) y[t * ldy + row] = tmp[l];
-        }
+    static F zero() { return _mm512_setzero_ps(); }
+    static F load_f(const void* p) { return _mm512_loadu_ps(p); }
+    static void store_f(float* p, F v) { _mm512_storeu_ps(p, v); }
+    static F cvt(I v) { return _mm512_cvtepi32_ps(v); }
+    static F cast_f(I v) { return _mm512_castsi512_ps(v); }
+    static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+    static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+    static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+    template <int RP>
+    static I bcast(const uint8_t* p) {
+        return bcast_w<RP>(p);
     }
-}
-
-template <int Kind, int T>
-void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* prepared, int64_t n_tok, float* y,
-         int64_t ldy, void* scratch) {
-    constexpr int RP = kLanes / T;
-    const int64_t nsb = K / QK_K;
-    const size_t wd_stride = size_t(nsb) * RP * kRowSB;
-    auto* wd = static_cast<uint8_t*>(scratch);
-    float* tmp = reinterpret_cast<float*>(wd + kRows * wd_stride);
-    const auto* base = static_cast<const uint8_t*>(w);
-    const auto* act = static_cast<const uint8_t*>(prepared);
-    const size_t gbytes = prep_bytes(K);
-    const int64_t ngroups = (n_tok + T - 1) / T;
-    int64_t chunk = int64_t(384 << 10) / int64_t(gbytes);
-    if (chunk < 1) chunk = 1;
-    for (int64_t g0 = 0; g0 < ngroups; g0 += chunk) {
-        const int64_t g1 = g0 + chunk < ngroups ? g0 + chunk : ngroups;
-        for (int64_t r0 = 0; r0 < nrows; r0 += kRows * RP) {
-            const int rows_here = int(nrows - r0 < kRows * RP ? nrows - r0 : kRows * RP);
-            const int R = (rows_here + RP - 1) / RP;
-            for (int r = 0; r < R; ++r) {
-                const uint8_t* rows[RP];
-                const int nr = rows_here - r * RP < RP ? rows_here - r * RP : RP;
-                for (int i = 0; i < nr; ++i) rows[i] = base + size_t(r0 + r * RP + i) * w_stride;
-                decode_rows<Kind, RP>(nsb, rows, nr, wd + r * wd_stride);
-            }
-            // Next pass's rows, prefetched during the first group's tile.
-            const int64_t r_next = r0 + kRows * RP;
-            const uint8_t* pf_rows = nullptr;
-            size_t pf_step = 0;
-            if (r_next < nrows) {
-                const int64_t n_next = nrows - r_next < kRows * RP ? nrows - r_next : kRows * RP;
-                pf_rows = base + size_t(r_next) * w_stride;
-                pf_step = (size_t(n_next) * w_stride / size_t(nsb) + 63) & ~size_t(63);
-            }
-            for (int64_t g = g0; g < g1; ++g) {
-                const int n = int(n_tok - g * T < T ? n_tok - g * T : T);
-                const uint8_t* pf = g == g0 ? pf_rows : nullptr;
-                const uint8_t* ag = act + size_t(g) * gbytes;
-                float* yg = y + g * T * ldy + r0;
-                switch (R) {
-                    case 4: tile_store<Kind, T, 4>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
-                    case 3: tile_store<Kind, T, 3>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
-                    case 2: tile_store<Kind, T, 2>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
-                    default: tile_store<Kind, T, 1>(nsb, wd, wd_stride, ag, n, rows_here, yg, ldy, tmp, pf, pf_step); break;
-                }
-            }
-        }
+    template <int Kind, int RP>
+    static void decode_rows(int64_t nsb, const uint8_t* const* rows, int nr, uint8_t* out) {
+        avx512::decode_rows<Kind, RP>(nsb, rows, nr, out);
     }
-}
+};
 
 }  // namespace
 
@@ -645,14 +481,14 @@ void gemv_q6_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, flo
     for (; r < n; ++r) y[r] = dot_k6(K, reinterpret_cast<const block_q6_K*>(base + size_t(r) * s), act);
 }
 
-const GemmKernel gemm_q4_K = {16, prep_bytes, prep<16>, scratch_bytes<16>, run<4, 16>};
-const GemmKernel gemm_q5_K = {16, prep_bytes, prep<16>, scratch_bytes<16>, run<5, 16>};
-const GemmKernel gemm_q6_K = {16, prep_bytes, prep<16>, scratch_bytes<16>, run<6, 16>};
-const GemmKernel gemm8_q4_K = {8, prep_bytes, prep<8>, scratch_bytes<8>, run<4, 8>};
-const GemmKernel gemm8_q5_K = {8, prep_bytes, prep<8>, scratch_bytes<8>, run<5, 8>};
-const GemmKernel gemm8_q6_K = {8, prep_bytes, prep<8>, scratch_bytes<8>, run<6, 8>};
-const GemmKernel gemm4_q4_K = {4, prep_bytes, prep<4>, scratch_bytes<4>, run<4, 4>};
-const GemmKernel gemm4_q5_K = {4, prep_bytes, prep<4>, scratch_bytes<4>, run<5, 4>};
-const GemmKernel gemm4_q6_K = {4, prep_bytes, prep<4>, scratch_bytes<4>, run<6, 4>};
+const GemmKernel gemm_q4_K = lanes::kernel<V512, 4, 16>();
+const GemmKernel gemm_q5_K = lanes::kernel<V512, 5, 16>();
+const GemmKernel gemm_q6_K = lanes::kernel<V512, 6, 16>();
+const GemmKernel gemm8_q4_K = lanes::kernel<V512, 4, 8>();
+const GemmKernel gemm8_q5_K = lanes::kernel<V512, 5, 8>();
+const GemmKernel gemm8_q6_K = lanes::kernel<V512, 6, 8>();
+const GemmKernel gemm4_q4_K = lanes::kernel<V512, 4, 4>();
+const GemmKernel gemm4_q5_K = lanes::kernel<V512, 5, 4>();
+const GemmKernel gemm4_q6_K = lanes::kernel<V512, 6, 4>();
 
 }  // namespace glint::kernels::avx512
