@@ -83,6 +83,8 @@ KernelSet make_avx2_set() {
     ks.gemv[id(TensorType::Q4_K)] = avx2::gemv_q4_K;
     ks.gemv[id(TensorType::Q5_K)] = avx2::gemv_q5_K;
     ks.gemv[id(TensorType::Q6_K)] = avx2::gemv_q6_K;
+    ks.gemm[id(TensorType::Q4_0)] = &avx2::gemm_q4_0;
+    ks.gemm[id(TensorType::Q8_0)] = &avx2::gemm_q8_0;
     ks.gemm[id(TensorType::Q4_K)] = &avx2::gemm_q4_K;
     ks.gemm[id(TensorType::Q5_K)] = &avx2::gemm_q5_K;
     ks.gemm[id(TensorType::Q6_K)] = &avx2::gemm_q6_K;

@@ -42,9 +42,9 @@ void gemv_q4_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 void gemv_q5_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 
-// Token-lane GEMMs (kernels/avx2/k_gemm.cpp): 8 tokens x 1 row per vector, and
-// 4 tokens x 2 rows for a few sequences decoding together.
-extern const GemmKernel gemm_q4_K, gemm_q5_K, gemm_q6_K;
+// Token-lane GEMMs: 8 tokens x 1 row per vector, and (K-quants) 4 tokens x 2
+// rows for a few sequences decoding together.
+extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
 extern const GemmKernel gemm4_q4_K, gemm4_q5_K, gemm4_q6_K;
 
 }  // namespace glint::kernels::avx2

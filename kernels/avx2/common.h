@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace glint::kernels::avx2 {
 namespace {
@@ -53,6 +54,48 @@ void gemv_rows(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+// Vector traits of the shared token-lane GEMMs (kernels/lane_gemm.h,
+// kernels/lane_gemm_q8_0.h) for 256-bit vectors.
+struct V256 {
+    using I = __m256i;
+    using F = __m256;
+    static constexpr int kLanes = 8;
+    static constexpr int kQ8Rows = 4;  // Q4_0/Q8_0 rows per tile (16 registers)
+    static I load(const void* p) { return load256(p); }
+    static I maddubs(I w, I a) { return _mm256_maddubs_epi16(w, a); }
+    static I add16(I a, I b) { return _mm256_add_epi16(a, b); }
+    static I madd(I a, I b) { return _mm256_madd_epi16(a, b); }
+    static I add32(I a, I b) { return _mm256_add_epi32(a, b); }
+    static I sub32(I a, I b) { return _mm256_sub_epi32(a, b); }
+    static I ones16() { return _mm256_set1_epi16(1); }
+    static I shl5(I a) { return _mm256_slli_epi32(a, 5); }
+    // Keeps a loaded vector in a register (one load for all rows of the tile).
+    static I in_reg(I v) {
+        __asm__("" : "+x"(v));
+        return v;
+    }
+    static F zero() { return _mm256_setzero_ps(); }
+    static F load_f(const void* p) { return _mm256_loadu_ps(static_cast<const float*>(p)); }
+    static void store_f(float* p, F v) { _mm256_storeu_ps(p, v); }
+    static F cvt(I v) { return _mm256_cvtepi32_ps(v); }
+    static F cast_f(I v) { return _mm256_castsi256_ps(v); }
+    static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+    static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+    static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+    template <int RP>  // 1 or 2 words
+    static I bcast(const uint8_t* p) {
+        if constexpr (RP == 1) {
+            int32_t v;
+            std::memcpy(&v, p, 4);
+            return _mm256_set1_epi32(v);
+        } else {
+            long long v;
+            std::memcpy(&v, p, 8);
+            return _mm256_set1_epi64x(v);
+        }
+    }
+};
 
 }  // namespace
 }  // namespace glint::kernels::avx2

@@ -118,42 +118,8 @@ void decode_rows(int64_t nsb, const uint8_t* const* rows, int nr, uint8_t* out) 
     }
 }
 
-struct V256 {
-    using I = __m256i;
-    using F = __m256;
-    static constexpr int kLanes = 8;
-    static I load(const void* p) { return load256(p); }
-    static I maddubs(I w, I a) { return _mm256_maddubs_epi16(w, a); }
-    static I add16(I a, I b) { return _mm256_add_epi16(a, b); }
-    static I madd(I a, I b) { return _mm256_madd_epi16(a, b); }
-    static I add32(I a, I b) { return _mm256_add_epi32(a, b); }
-    static I sub32(I a, I b) { return _mm256_sub_epi32(a, b); }
-    static I shl5(I a) { return _mm256_slli_epi32(a, 5); }
-    // Keeps a loaded vector in a register (one load for all rows of the tile).
-    static I in_reg(I v) {
-        __asm__("" : "+x"(v));
-        return v;
-    }
-    static F zero() { return _mm256_setzero_ps(); }
-    static F load_f(const void* p) { return _mm256_loadu_ps(static_cast<const float*>(p)); }
-    static void store_f(float* p, F v) { _mm256_storeu_ps(p, v); }
-    static F cvt(I v) { return _mm256_cvtepi32_ps(v); }
-    static F cast_f(I v) { return _mm256_castsi256_ps(v); }
-    static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-    static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
-    static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
-    template <int RP>  // 1 or 2 words
-    static I bcast(const uint8_t* p) {
-        if constexpr (RP == 1) {
-            int32_t v;
-            std::memcpy(&v, p, 4);
-            return _mm256_set1_epi32(v);
-        } else {
-            long long v;
-            std::memcpy(&v, p, 8);
-            return _mm256_set1_epi64x(v);
-        }
-    }
+// The lane GEMM's vector traits plus this file's weight decoder.
+struct VK : V256 {
     template <int Kind, int RP>
     static void decode_rows(int64_t nsb, const uint8_t* const* rows, int nr, uint8_t* out) {
         avx2::decode_rows<Kind, RP>(nsb, rows, nr, out);
@@ -162,11 +128,11 @@ struct V256 {
 
 }  // namespace
 
-const GemmKernel gemm_q4_K = lanes::kernel<V256, 4, 8>();
-const GemmKernel gemm_q5_K = lanes::kernel<V256, 5, 8>();
-const GemmKernel gemm_q6_K = lanes::kernel<V256, 6, 8>();
-const GemmKernel gemm4_q4_K = lanes::kernel<V256, 4, 4>();
-const GemmKernel gemm4_q5_K = lanes::kernel<V256, 5, 4>();
-const GemmKernel gemm4_q6_K = lanes::kernel<V256, 6, 4>();
+const GemmKernel gemm_q4_K = lanes::kernel<VK, 4, 8>();
+const GemmKernel gemm_q5_K = lanes::kernel<VK, 5, 8>();
+const GemmKernel gemm_q6_K = lanes::kernel<VK, 6, 8>();
+const GemmKernel gemm4_q4_K = lanes::kernel<VK, 4, 4>();
+const GemmKernel gemm4_q5_K = lanes::kernel<VK, 5, 4>();
+const GemmKernel gemm4_q6_K = lanes::kernel<VK, 6, 4>();
 
 }  // namespace glint::kernels::avx2

@@ -1,8 +1,12 @@
-// Q4_0 / Q8_0 dots against Q8_0 activations, and Q8_0 activation quantization
-// (bit-identical to the scalar reference).
+// Q4_0 / Q8_0 against Q8_0 activations for AVX2: the dots and token-lane GEMM
+// (8 tokens per vector) of kernels/lane_gemm_q8_0.h, GEMVs, and Q8_0
+// activation quantization (bit-identical to the scalar reference).
+#include <cstring>
+
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
 #include "kernels/blocks.h"
+#include "kernels/lane_gemm_q8_0.h"
 
 namespace glint::kernels::avx2 {
 namespace {
@@ -23,35 +27,57 @@ inline __m256i pack_i32x32_to_i8(__m256i i0, __m256i i1, __m256i i2, __m256i i3)
     return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
+// GEMV, 8 rows at once: each row's integer dot per block stays in 8 int32
+// lanes, one transpose-and-add gives a lane per row, and the float chain runs
+// with lanes = rows, the same operations per row as the dots (one horizontal
+// sum per row and block made the dot alone slower than memory).
+inline __m256i transpose_sum8(const __m256i p[8]) {
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    // a: rows 0-3 from the low 128 bits | rows 0-3 from the high; b likewise for rows 4-7.
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+template <bool Q4>
+void gemv8(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, float* out) {
+    constexpr size_t bsz = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < K / QK8_0; ++b) {
+        const __m256i av = load256(y[b].qs);
+        __m256i p[8];
+        alignas(16) uint16_t dw[8];
+        for (int r = 0; r < 8; ++r) {
+            const uint8_t* blk = w + size_t(r) * w_stride + size_t(b) * bsz;
+            p[r] = lanes_q8::dot_i8(Q4 ? lanes_q8::q4_0_values(blk + 2) : load256(blk + 2), av);
+            std::memcpy(&dw[r], blk, 2);
+        }
+        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(dw))),
+                                        _mm256_set1_ps(h2f(y[b].d)));
+        acc = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(transpose_sum8(p)), acc);
+    }
+    _mm256_storeu_ps(out, acc);
+}
+
+template <bool Q4>
+void gemv(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* out) {
+    const auto* base = static_cast<const uint8_t*>(w);
+    const auto* y = static_cast<const block_q8_0*>(a);
+    int64_t r = 0;
+    for (; r + 8 <= nrows; r += 8) gemv8<Q4>(K, base + size_t(r) * w_stride, w_stride, y, out + r);
+    for (; r < nrows; ++r) {
+        const uint8_t* row = base + size_t(r) * w_stride;
+        out[r] = Q4 ? lanes_q8::dot_q4_0(K, reinterpret_cast<const block_q4_0*>(row), y)
+                    : lanes_q8::dot_q8_0(K, reinterpret_cast<const block_q8_0*>(row), y);
+    }
+}
+
 }  // namespace
 
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) {
-    const block_q4_0* x = static_cast<const block_q4_0*>(w);
-    const block_q8_0* y = static_cast<const block_q8_0*>(a);
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / QK4_0; ++b) {
-        const __m128i q = load128(x[b].qs);
-        // Low nibbles are elements 0..15, high nibbles 16..31.
-        __m256i qx = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
-        qx = _mm256_sub_epi8(qx, _mm256_set1_epi8(8));
-        const __m256i p = dot_i8(qx, load256(y[b].qs));
-        const float d = h2f(x[b].d) * h2f(y[b].d);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
-    }
-    return hsum(acc);
+    return lanes_q8::dot_q4_0(n, static_cast<const block_q4_0*>(w), static_cast<const block_q8_0*>(a));
 }
-
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a) {
-    const block_q8_0* x = static_cast<const block_q8_0*>(w);
-    const block_q8_0* y = static_cast<const block_q8_0*>(a);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / QK8_0; ++b) {
-        const __m256i p = dot_i8(load256(x[b].qs), load256(y[b].qs));
-        const float d = h2f(x[b].d) * h2f(y[b].d);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
-    }
-    return hsum(acc);
+    return lanes_q8::dot_q8_0(n, static_cast<const block_q8_0*>(w), static_cast<const block_q8_0*>(a));
 }
 
 void quantize_row_q8_0(const float* x, void* y, int64_t n) {
@@ -83,11 +109,10 @@ void quantize_row_q8_0(const float* x, void* y, int64_t n) {
     }
 }
 
-void gemv_q4_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    gemv_rows<vec_dot_q4_0_q8_0>(K, w, s, n, a, y);
-}
-void gemv_q8_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    gemv_rows<vec_dot_q8_0_q8_0>(K, w, s, n, a, y);
-}
+void gemv_q4_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<true>(K, w, s, n, a, y); }
+void gemv_q8_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<false>(K, w, s, n, a, y); }
+
+const GemmKernel gemm_q4_0 = lanes_q8::kernel<V256, true>();
+const GemmKernel gemm_q8_0 = lanes_q8::kernel<V256, false>();
 
 }  // namespace glint::kernels::avx2

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace glint::kernels::avx512 {
 namespace {
@@ -71,6 +72,51 @@ inline __m512i transpose_sum16(const __m512i v[16]) {
                                  _mm512_permutex2var_epi32(l1[i], i2hi, l1[i + 4]));
     return transpose_sum_groups4(l2);
 }
+
+// Vector traits of the shared token-lane GEMMs (kernels/lane_gemm.h,
+// kernels/lane_gemm_q8_0.h) for 512-bit vectors.
+struct V512 {
+    using I = __m512i;
+    using F = __m512;
+    static constexpr int kLanes = 16;
+    static constexpr int kQ8Rows = 8;  // Q4_0/Q8_0 rows per tile
+    static I load(const void* p) { return load512(p); }
+    static I maddubs(I w, I a) { return _mm512_maddubs_epi16(w, a); }
+    static I add16(I a, I b) { return _mm512_add_epi16(a, b); }
+    static I madd(I a, I b) { return _mm512_madd_epi16(a, b); }
+    static I add32(I a, I b) { return _mm512_add_epi32(a, b); }
+    static I sub32(I a, I b) { return _mm512_sub_epi32(a, b); }
+    static I ones16() { return _mm512_set1_epi16(1); }
+    static I shl5(I a) { return _mm512_slli_epi32(a, 5); }
+    // Keeps a loaded vector in a register: without this the compiler folds the
+    // load into every instruction that uses it, one load per row.
+    static I in_reg(I v) {
+        __asm__("" : "+v"(v));
+        return v;
+    }
+    static F zero() { return _mm512_setzero_ps(); }
+    static F load_f(const void* p) { return _mm512_loadu_ps(p); }
+    static void store_f(float* p, F v) { _mm512_storeu_ps(p, v); }
+    static F cvt(I v) { return _mm512_cvtepi32_ps(v); }
+    static F cast_f(I v) { return _mm512_castsi512_ps(v); }
+    static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+    static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+    static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+    template <int RP>  // 1, 2 or 4 words
+    static I bcast(const uint8_t* p) {
+        if constexpr (RP == 1) {
+            int32_t v;
+            std::memcpy(&v, p, 4);
+            return _mm512_set1_epi32(v);
+        } else if constexpr (RP == 2) {
+            long long v;
+            std::memcpy(&v, p, 8);
+            return _mm512_set1_epi64(v);
+        } else {
+            return _mm512_broadcast_i32x4(load128(p));
+        }
+    }
+};
 
 }  // namespace
 }  // namespace glint::kernels::avx512

@@ -396,51 +396,8 @@ void decode_rows(int64_t nsb, const uint8_t* const* rows, int nr, uint8_t* out) 
     }
 }
 
-// The RP values at p (RP x 4 bytes) repeated across the vector.
-template <int RP>
-inline __m512i bcast_w(const uint8_t* p) {
-    if constexpr (RP == 1) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return _mm512_set1_epi32(v);
-    } else if constexpr (RP == 2) {
-        long long v;
-        std::memcpy(&v, p, 8);
-        return _mm512_set1_epi64(v);
-    } else {
-        return _mm512_broadcast_i32x4(load128(p));
-    }
-}
-
-struct V512 {
-    using I = __m512i;
-    using F = __m512;
-    static constexpr int kLanes = 16;
-    static I load(const void* p) { return load512(p); }
-    static I maddubs(I w, I a) { return _mm512_maddubs_epi16(w, a); }
-    static I add16(I a, I b) { return _mm512_add_epi16(a, b); }
-    static I madd(I a, I b) { return _mm512_madd_epi16(a, b); }
-    static I add32(I a, I b) { return _mm512_add_epi32(a, b); }
-    static I sub32(I a, I b) { return _mm512_sub_epi32(a, b); }
-    static I shl5(I a) { return _mm512_slli_epi32(a, 5); }
-    // Keeps a loaded vector in a register: without this the compiler folds the
-    // load into every instruction that uses it, one load per row.
-    static I in_reg(I v) {
-        __asm__("" : "+v"(v));
-        return v;
-    }
-    static F zero() { return _mm512_setzero_ps(); }
-    static F load_f(const void* p) { return _mm512_loadu_ps(p); }
-    static void store_f(float* p, F v) { _mm512_storeu_ps(p, v); }
-    static F cvt(I v) { return _mm512_cvtepi32_ps(v); }
-    static F cast_f(I v) { return _mm512_castsi512_ps(v); }
-    static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
-    static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
-    static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
-    template <int RP>
-    static I bcast(const uint8_t* p) {
-        return bcast_w<RP>(p);
-    }
+// The lane GEMM's vector traits plus this file's weight decoder.
+struct VK : V512 {
     template <int Kind, int RP>
     static void decode_rows(int64_t nsb, const uint8_t* const* rows, int nr, uint8_t* out) {
         avx512::decode_rows<Kind, RP>(nsb, rows, nr, out);
@@ -481,14 +438,14 @@ void gemv_q6_K(int64_t K, const void* w, size_t s, int64_t n, const void* a, flo
     for (; r < n; ++r) y[r] = dot_k6(K, reinterpret_cast<const block_q6_K*>(base + size_t(r) * s), act);
 }
 
-const GemmKernel gemm_q4_K = lanes::kernel<V512, 4, 16>();
-const GemmKernel gemm_q5_K = lanes::kernel<V512, 5, 16>();
-const GemmKernel gemm_q6_K = lanes::kernel<V512, 6, 16>();
-const GemmKernel gemm8_q4_K = lanes::kernel<V512, 4, 8>();
-const GemmKernel gemm8_q5_K = lanes::kernel<V512, 5, 8>();
-const GemmKernel gemm8_q6_K = lanes::kernel<V512, 6, 8>();
-const GemmKernel gemm4_q4_K = lanes::kernel<V512, 4, 4>();
-const GemmKernel gemm4_q5_K = lanes::kernel<V512, 5, 4>();
-const GemmKernel gemm4_q6_K = lanes::kernel<V512, 6, 4>();
+const GemmKernel gemm_q4_K = lanes::kernel<VK, 4, 16>();
+const GemmKernel gemm_q5_K = lanes::kernel<VK, 5, 16>();
+const GemmKernel gemm_q6_K = lanes::kernel<VK, 6, 16>();
+const GemmKernel gemm8_q4_K = lanes::kernel<VK, 4, 8>();
+const GemmKernel gemm8_q5_K = lanes::kernel<VK, 5, 8>();
+const GemmKernel gemm8_q6_K = lanes::kernel<VK, 6, 8>();
+const GemmKernel gemm4_q4_K = lanes::kernel<VK, 4, 4>();
+const GemmKernel gemm4_q5_K = lanes::kernel<VK, 5, 4>();
+const GemmKernel gemm4_q6_K = lanes::kernel<VK, 6, 4>();
 
 }  // namespace glint::kernels::avx512
