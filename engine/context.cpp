@@ -216,7 +216,9 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     const TensorType qt = kernels::vec_dot_type(kt);
     kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(kt)];
     kernels::QuantizeRowFn quant_q = ks.quantize_row[static_cast<uint32_t>(qt)];
-    kernels::AxpyRowFn axpy_v = ks.axpy_row[static_cast<uint32_t>(kt)];
+    kernels::AxpyRowsFn axpy_v = ks.axpy_rows[static_cast<uint32_t>(kt)];
+    kernels::GemvFn gemv_k = ks.gemv[static_cast<uint32_t>(kt)];  // null in the scalar set
+    const int32_t bs = kv_.params().block_size;
     const size_t per_thread = scores_.size() / size_t(params_.n_threads);
 
     int64_t work = 0;  // score dot products in this call
@@ -236,15 +238,25 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
                 qa = qconv;
             }
             const size_t head_off = row_bytes(kt, int64_t(g) * hd);
-            for (int32_t j = 0; j <= pos; ++j) scores[j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa) * scale;
+            if (gemv_k) {
+                // A block's positions are consecutive rows: one GEMV per block
+                // (each score equal to the dot bit for bit), then the scale.
+                for (int32_t j0 = 0; j0 <= pos; j0 += bs) {
+                    const int32_t nr = std::min(bs, pos + 1 - j0);
+                    gemv_k(hd, kv_.k_row(il, seq, j0) + head_off, kv_.row_bytes(), nr, qa, scores + j0);
+                }
+                for (int32_t j = 0; j <= pos; ++j) scores[j] *= scale;
+            } else {
+                for (int32_t j = 0; j <= pos; ++j) scores[j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa) * scale;
+            }
             ops::softmax(scores, pos + 1);
             float* out = att_.data() + t * Q + int64_t(h) * hd;
             std::fill(out, out + hd, 0.0f);
-            for (int32_t j = 0; j <= pos; ++j) {
-                float p = scores[j];
-                if (kt == TensorType::F16) p = kernels::fp16_to_fp32(kernels::fp32_to_fp16(p));
-                axpy_v(hd, p, kv_.v_row(il, seq, j) + head_off, out);
-            }
+            if (kt == TensorType::F16)
+                for (int32_t j = 0; j <= pos; ++j) scores[j] = kernels::fp16_to_fp32(kernels::fp32_to_fp16(scores[j]));
+            // V rows of a block are consecutive too: one call per block.
+            for (int32_t j0 = 0; j0 <= pos; j0 += bs)
+                axpy_v(hd, std::min(bs, pos + 1 - j0), scores + j0, kv_.v_row(il, seq, j0) + head_off, kv_.row_bytes(), out);
         }
     }
 }

@@ -37,9 +37,9 @@ KernelSet make_scalar_set() {
     put(TensorType::Q5_K, quantize_row_q5_K, dequantize_row_q5_K, vec_dot_q5_K_q8_K);
     put(TensorType::Q6_K, quantize_row_q6_K, dequantize_row_q6_K, vec_dot_q6_K_q8_K);
     put(TensorType::Q8_K, quantize_row_q8_K, dequantize_row_q8_K, nullptr);  // activation only
-    ks.axpy_row[static_cast<uint32_t>(TensorType::F32)] = axpy_row_f32;
-    ks.axpy_row[static_cast<uint32_t>(TensorType::F16)] = axpy_row_f16;
-    ks.axpy_row[static_cast<uint32_t>(TensorType::Q8_0)] = axpy_row_q8_0;
+    ks.axpy_rows[static_cast<uint32_t>(TensorType::F32)] = axpy_rows_f32;
+    ks.axpy_rows[static_cast<uint32_t>(TensorType::F16)] = axpy_rows_f16;
+    ks.axpy_rows[static_cast<uint32_t>(TensorType::Q8_0)] = axpy_rows_q8_0;
     return ks;
 }
 
@@ -66,8 +66,8 @@ KernelSet make_avx2_set() {
     ks.vec_dot[id(TensorType::BF16)] = avx2::vec_dot_bf16;
     ks.quantize_row[id(TensorType::F16)] = avx2::quantize_row_f16;
     ks.dequantize_row[id(TensorType::F16)] = avx2::dequantize_row_f16;
-    ks.axpy_row[id(TensorType::F32)] = avx2::axpy_row_f32;
-    ks.axpy_row[id(TensorType::F16)] = avx2::axpy_row_f16;
+    ks.axpy_rows[id(TensorType::F32)] = avx2::axpy_rows_f32;
+    ks.axpy_rows[id(TensorType::F16)] = avx2::axpy_rows_f16;
     ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
     ks.vec_dot[id(TensorType::Q8_0)] = avx2::vec_dot_q8_0_q8_0;
     ks.quantize_row[id(TensorType::Q8_0)] = avx2::quantize_row_q8_0;

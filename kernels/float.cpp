@@ -37,13 +37,17 @@ float vec_dot_f16(int64_t n, const void* w, const void* a) {
     return float(sum);
 }
 
-void axpy_row_f32(int64_t n, float a, const void* x, float* y) {
-    const float* in = static_cast<const float*>(x);
-    for (int64_t i = 0; i < n; ++i) y[i] += a * in[i];
+void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y) {
+    for (int64_t r = 0; r < nrows; ++r) {
+        const auto* in = reinterpret_cast<const float*>(static_cast<const uint8_t*>(x) + size_t(r) * x_stride);
+        for (int64_t i = 0; i < n; ++i) y[i] += a[r] * in[i];
+    }
 }
-void axpy_row_f16(int64_t n, float a, const void* x, float* y) {
-    const fp16_t* in = static_cast<const fp16_t*>(x);
-    for (int64_t i = 0; i < n; ++i) y[i] += a * fp16_to_fp32(in[i]);
+void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y) {
+    for (int64_t r = 0; r < nrows; ++r) {
+        const auto* in = reinterpret_cast<const fp16_t*>(static_cast<const uint8_t*>(x) + size_t(r) * x_stride);
+        for (int64_t i = 0; i < n; ++i) y[i] += a[r] * fp16_to_fp32(in[i]);
+    }
 }
 
 void quantize_row_bf16(const float* x, void* y, int64_t n) {

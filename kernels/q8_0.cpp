@@ -30,11 +30,14 @@ void dequantize_row_q8_0(const void* x, float* y, int64_t n) {
     }
 }
 
-void axpy_row_q8_0(int64_t n, float a, const void* x, float* y) {
-    const block_q8_0* in = static_cast<const block_q8_0*>(x);
-    for (int64_t b = 0; b < n / QK8_0; ++b) {
-        const float d = fp16_to_fp32(in[b].d);
-        for (int j = 0; j < QK8_0; ++j) *y++ += a * (d * float(in[b].qs[j]));
+void axpy_rows_q8_0(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y) {
+    for (int64_t r = 0; r < nrows; ++r) {
+        const auto* in = reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(x) + size_t(r) * x_stride);
+        float* out = y;
+        for (int64_t b = 0; b < n / QK8_0; ++b) {
+            const float d = fp16_to_fp32(in[b].d);
+            for (int j = 0; j < QK8_0; ++j) *out++ += a[r] * (d * float(in[b].qs[j]));
+        }
     }
 }
 

@@ -29,9 +29,10 @@ float vec_dot_ref(TensorType t, int64_t n, const void* w, const void* a);
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 using DequantizeRowFn = void (*)(const void* x, float* y, int64_t n);
-// y[i] += a * x[i] for a row x of n elements (dequantized exactly): the
-// product is rounded, then the sum, so every set gives the same bits.
-using AxpyRowFn = void (*)(int64_t n, float a, const void* x, float* y);
+// y[i] += a[r] * x_r[i] for nrows rows x_r of n elements (dequantized
+// exactly), x_stride bytes apart, in row order: each product is rounded, then
+// the sum, so every set gives the same bits.
+using AxpyRowsFn = void (*)(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 constexpr int kMaxTypeId = 40;
 
 // Matrix kernels behind engine/matmul (fast sets only; null in the scalar set).
@@ -63,7 +64,7 @@ struct KernelSet {
     VecDotFn vec_dot[kMaxTypeId] = {};             // indexed by weight type id
     QuantizeRowFn quantize_row[kMaxTypeId] = {};   // indexed by target type id
     DequantizeRowFn dequantize_row[kMaxTypeId] = {};
-    AxpyRowFn axpy_row[kMaxTypeId] = {};       // KV cache types: F32, F16, Q8_0
+    AxpyRowsFn axpy_rows[kMaxTypeId] = {};       // KV cache types: F32, F16, Q8_0
     GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
     const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id
     // Narrower token groups for a few tokens at a time (batched decoding),

@@ -25,8 +25,8 @@ float vec_dot_f32(int64_t n, const void* w, const void* a);
 void quantize_row_f16(const float* x, void* y, int64_t n);
 void dequantize_row_f16(const void* x, float* y, int64_t n);
 float vec_dot_f16(int64_t n, const void* w, const void* a);
-void axpy_row_f32(int64_t n, float a, const void* x, float* y);
-void axpy_row_f16(int64_t n, float a, const void* x, float* y);
+void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
+void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 
 void quantize_row_bf16(const float* x, void* y, int64_t n);
 void dequantize_row_bf16(const void* x, float* y, int64_t n);
@@ -39,7 +39,7 @@ float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
 void quantize_row_q8_0(const float* x, void* y, int64_t n);
 void dequantize_row_q8_0(const void* x, float* y, int64_t n);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
-void axpy_row_q8_0(int64_t n, float a, const void* x, float* y);
+void axpy_rows_q8_0(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 
 void quantize_row_q4_K(const float* x, void* y, int64_t n);
 void dequantize_row_q4_K(const void* x, float* y, int64_t n);

@@ -34,13 +34,35 @@ float dot8(int64_t n, const T* x, const T* y, Load load, One one) {
     return sum;
 }
 
-// y += a * x, multiply then add (no FMA: the scalar reference rounds the product).
+// y += a[r] * x_r over the rows in order, multiply then add (no FMA: the
+// scalar reference rounds the product). 32 elements of y stay in registers
+// while every row passes.
 template <class T, class Load, class One>
-void axpy8(int64_t n, float a, const T* x, float* y, Load load, One one) {
-    const __m256 va = _mm256_set1_ps(a);
+void axpy8(int64_t n, int64_t nrows, const float* a, const void* x, size_t stride, float* y, Load load, One one) {
+    auto row = [x, stride](int64_t r) {
+        return reinterpret_cast<const T*>(static_cast<const uint8_t*>(x) + size_t(r) * stride);
+    };
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, load(x + i))));
-    for (; i < n; ++i) y[i] += a * one(x[i]);
+    for (; i + 32 <= n; i += 32) {
+        __m256 acc[4];
+        for (int k = 0; k < 4; ++k) acc[k] = _mm256_loadu_ps(y + i + 8 * k);
+        for (int64_t r = 0; r < nrows; ++r) {
+            const __m256 va = _mm256_set1_ps(a[r]);
+            const T* xr = row(r) + i;
+            for (int k = 0; k < 4; ++k) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(va, load(xr + 8 * k)));
+        }
+        for (int k = 0; k < 4; ++k) _mm256_storeu_ps(y + i + 8 * k, acc[k]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 acc = _mm256_loadu_ps(y + i);
+        for (int64_t r = 0; r < nrows; ++r) acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(a[r]), load(row(r) + i)));
+        _mm256_storeu_ps(y + i, acc);
+    }
+    for (; i < n; ++i) {
+        float v = y[i];
+        for (int64_t r = 0; r < nrows; ++r) v += a[r] * one(row(r)[i]);
+        y[i] = v;
+    }
 }
 
 }  // namespace
@@ -78,13 +100,13 @@ void dequantize_row_f16(const void* x, float* y, int64_t n) {
     for (; i < n; ++i) y[i] = h2f(in[i]);
 }
 
-void axpy_row_f32(int64_t n, float a, const void* x, float* y) {
-    axpy8(n, a, static_cast<const float*>(x), y, [](const float* p) { return _mm256_loadu_ps(p); },
-          [](float v) { return v; });
+void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y) {
+    axpy8<float>(n, nrows, a, x, x_stride, y, [](const float* p) { return _mm256_loadu_ps(p); },
+                 [](float v) { return v; });
 }
 
-void axpy_row_f16(int64_t n, float a, const void* x, float* y) {
-    axpy8(n, a, static_cast<const uint16_t*>(x), y, load_f16x8, h2f);
+void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y) {
+    axpy8<uint16_t>(n, nrows, a, x, x_stride, y, load_f16x8, h2f);
 }
 
 void gemv_f32(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {

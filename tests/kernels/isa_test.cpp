@@ -69,7 +69,7 @@ TEST_P(kernels_isa, EntriesPresentWhereScalarHasThem) {
     EXPECT_EQ(ks().quantize_row[id()] != nullptr, ref().quantize_row[id()] != nullptr);
     EXPECT_EQ(ks().dequantize_row[id()] != nullptr, ref().dequantize_row[id()] != nullptr);
     EXPECT_EQ(ks().vec_dot[id()] != nullptr, ref().vec_dot[id()] != nullptr);
-    EXPECT_EQ(ks().axpy_row[id()] != nullptr, ref().axpy_row[id()] != nullptr);
+    EXPECT_EQ(ks().axpy_rows[id()] != nullptr, ref().axpy_rows[id()] != nullptr);
 }
 
 TEST_P(kernels_isa, QuantizeMatchesScalarBitForBit) {
@@ -136,22 +136,29 @@ TEST_P(kernels_isa, VecDotMatchesScalar) {
 }
 
 TEST_P(kernels_isa, AxpyMatchesScalarBitForBit) {
-    if (!ref().axpy_row[id()]) GTEST_SKIP() << "not a KV cache type";
-    if (ks().axpy_row[id()] == ref().axpy_row[id()]) GTEST_SKIP() << "scalar kernel";
+    if (!ref().axpy_rows[id()]) GTEST_SKIP() << "not a KV cache type";
+    if (ks().axpy_rows[id()] == ref().axpy_rows[id()]) GTEST_SKIP() << "scalar kernel";
     uint32_t seed = 300;
     for (int64_t n : sizes(type())) {
-        std::vector<uint8_t> xq(row_bytes(type(), n));
-        ref().quantize_row[id()](gaussian(n, seed++).data(), xq.data(), n);
-        const auto y0 = gaussian(n, seed++, 3.0f);
-        for (float a : {0.3371f, -1.0f, 1e-4f}) {
-            std::vector<float> want = y0, got = y0;
-            // Several accumulations, as attention does over keys.
-            for (int rep = 0; rep < 3; ++rep) {
-                ref().axpy_row[id()](n, a, xq.data(), want.data());
-                ks().axpy_row[id()](n, a, xq.data(), got.data());
+        const size_t rb = row_bytes(type(), n);
+        for (int64_t nrows : {1, 3, 16}) {
+            for (size_t stride : {rb, rb + 68}) {  // contiguous rows, and rows with gaps (KV heads)
+                std::vector<uint8_t> xq(stride * size_t(nrows));
+                for (int64_t r = 0; r < nrows; ++r)
+                    ref().quantize_row[id()](gaussian(n, seed++).data(), xq.data() + size_t(r) * stride, n);
+                const auto y0 = gaussian(n, seed++, 3.0f);
+                std::vector<float> a = gaussian(nrows, seed++);
+                a[0] = 0.3371f;
+                if (nrows > 2) a[2] = 1e-4f;
+                std::vector<float> want = y0, got = y0;
+                // Two passes, as attention accumulates block after block.
+                for (int rep = 0; rep < 2; ++rep) {
+                    ref().axpy_rows[id()](n, nrows, a.data(), xq.data(), stride, want.data());
+                    ks().axpy_rows[id()](n, nrows, a.data(), xq.data(), stride, got.data());
+                }
+                ASSERT_EQ(std::memcmp(want.data(), got.data(), size_t(n) * sizeof(float)), 0)
+                    << ks().isa << " " << type_name(type()) << " n " << n << " rows " << nrows << " stride " << stride;
             }
-            ASSERT_EQ(std::memcmp(want.data(), got.data(), size_t(n) * sizeof(float)), 0)
-                << ks().isa << " " << type_name(type()) << " n " << n << " a " << a;
         }
     }
 }
