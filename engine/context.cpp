@@ -219,6 +219,8 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     kernels::AxpyRowsFn axpy_v = ks.axpy_rows[static_cast<uint32_t>(kt)];
     kernels::GemvFn gemv_k = ks.gemv[static_cast<uint32_t>(kt)];  // null in the scalar set
     const int32_t bs = kv_.params().block_size;
+    kernels::QuantizeRowFn to_f16 = ks.quantize_row[static_cast<uint32_t>(TensorType::F16)];
+    kernels::DequantizeRowFn from_f16 = ks.dequantize_row[static_cast<uint32_t>(TensorType::F16)];
     const size_t per_thread = scores_.size() / size_t(params_.n_threads);
 
     int64_t work = 0;  // score dot products in this call
@@ -252,8 +254,14 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
             ops::softmax(scores, pos + 1);
             float* out = att_.data() + t * Q + int64_t(h) * hd;
             std::fill(out, out + hd, 0.0f);
-            if (kt == TensorType::F16)
-                for (int32_t j = 0; j <= pos; ++j) scores[j] = kernels::fp16_to_fp32(kernels::fp32_to_fp16(scores[j]));
+            if (kt == TensorType::F16) {  // the set's converters: same rounding, vectorized
+                uint16_t half[256];
+                for (int32_t j0 = 0; j0 <= pos; j0 += 256) {
+                    const int32_t m = std::min(256, pos + 1 - j0);
+                    to_f16(scores + j0, half, m);
+                    from_f16(half, scores + j0, m);
+                }
+            }
             // V rows of a block are consecutive too: one call per block.
             for (int32_t j0 = 0; j0 <= pos; j0 += bs)
                 axpy_v(hd, std::min(bs, pos + 1 - j0), scores + j0, kv_.v_row(il, seq, j0) + head_off, kv_.row_bytes(), out);
