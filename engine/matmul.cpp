@@ -13,12 +13,12 @@ namespace {
 
 // Waking threads costs microseconds: tiny products run on the caller's thread.
 constexpr int64_t kMinParallelWork = 1 << 16;  // multiply-adds
-// From this many activation rows on, the widest GEMM kernels (16 token lanes,
-// weights decoded once and reused across tokens) beat one GEMV per token over
-// L2-resident row blocks: below that their lanes are mostly padding
-// (TinyLlama Q4_K_M, 2 threads, `glint bench --parallel 4,8`: 4 tokens 23.4 vs
-// 15.3 t/s, 8 tokens 26.4 vs 27.7; bench/RESULTS.md). Types with narrow groups
-// (4 or 8 tokens per vector, no padding) use them from 2 tokens on.
+// For types without narrow groups: from this many activation rows on, the
+// widest GEMM kernel (16 token lanes with AVX-512, 8 with AVX2; weights decoded
+// once and reused across tokens) is used instead of one GEMV per token over
+// L2-resident row blocks; below that its lanes are mostly padding (measured on
+// Q4_K before it had narrow groups: `glint bench --parallel 4,8`, bench/RESULTS.md).
+// Types with narrow groups (4 or 8 tokens per vector) use them from 2 tokens on.
 constexpr int64_t kGemmMinTokens = 8;
 // Below this many tokens the kernel is chosen by padding; from here on the
 // widest group (best reuse of activations) is used.

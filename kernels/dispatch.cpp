@@ -68,6 +68,7 @@ KernelSet make_avx2_set() {
     ks.dequantize_row[id(TensorType::F16)] = avx2::dequantize_row_f16;
     ks.axpy_rows[id(TensorType::F32)] = avx2::axpy_rows_f32;
     ks.axpy_rows[id(TensorType::F16)] = avx2::axpy_rows_f16;
+    ks.axpy_rows[id(TensorType::Q8_0)] = avx2::axpy_rows_q8_0;
     ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
     ks.vec_dot[id(TensorType::Q8_0)] = avx2::vec_dot_q8_0_q8_0;
     ks.quantize_row[id(TensorType::Q8_0)] = avx2::quantize_row_q8_0;

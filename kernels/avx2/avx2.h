@@ -26,6 +26,7 @@ void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
 void quantize_row_q8_0(const float* x, void* y, int64_t n);
+void axpy_rows_q8_0(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 
 float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);

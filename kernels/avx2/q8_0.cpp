@@ -112,6 +112,25 @@ void quantize_row_q8_0(const float* x, void* y, int64_t n) {
 void gemv_q4_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<true>(K, w, s, n, a, y); }
 void gemv_q8_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) { gemv<false>(K, w, s, n, a, y); }
 
+// y += a[r] * (d * q) over the rows in order, each product rounded as in the
+// scalar kernel; a block's 32 outputs stay in registers while the rows pass.
+void axpy_rows_q8_0(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y) {
+    for (int64_t b = 0; b < n / QK8_0; ++b, y += QK8_0) {
+        __m256 acc[4];
+        for (int k = 0; k < 4; ++k) acc[k] = _mm256_loadu_ps(y + 8 * k);
+        for (int64_t r = 0; r < nrows; ++r) {
+            const auto& blk = reinterpret_cast<const block_q8_0*>(static_cast<const uint8_t*>(x) + size_t(r) * x_stride)[b];
+            const __m256 vd = _mm256_set1_ps(h2f(blk.d)), va = _mm256_set1_ps(a[r]);
+            for (int k = 0; k < 4; ++k) {
+                const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.qs + 8 * k));
+                const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
+                acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(va, _mm256_mul_ps(vd, q)));
+            }
+        }
+        for (int k = 0; k < 4; ++k) _mm256_storeu_ps(y + 8 * k, acc[k]);
+    }
+}
+
 const GemmKernel gemm_q4_0 = lanes_q8::kernel<V256, true>();
 const GemmKernel gemm_q8_0 = lanes_q8::kernel<V256, false>();
 
