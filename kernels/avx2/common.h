@@ -20,32 +20,12 @@ inline float hsum(__m256 v) {
 
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
-// fma(a, b, c) rounded once (the K-quant float chain; no std::fma, see avx2.h).
-inline float fma1(float a, float b, float c) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
-
-// Exact integer sum of 8 int32 lanes.
-inline int32_t hsum_i32(__m256i v) {
-    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
-    return _mm_cvtsi128_si32(t);
-}
-
-// Signed int8 x int8, adjacent products summed into 8 int32 lanes. maddubs
-// needs an unsigned left side: move x's sign onto y. No saturation for
-// |x|,|y| <= 127 or one side in [-8, 7].
-inline __m256i dot_i8(__m256i x, __m256i y) {
-    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-}
-
 // Unsigned (< 64) x signed int8, adjacent pairs summed into 16 int16 lanes.
 inline __m256i dot_u8_i8_pairs(__m256i u, __m256i s) { return _mm256_maddubs_epi16(u, s); }
 
-// GEMV as one dot per row (the AVX2 dots stream a row at memory speed; what a
-// multi-row kernel would save is the activation loads, which stay in L1).
+// GEMV as one dot per row, for the types whose dot is fast enough alone (F32,
+// F16, BF16, K-quants: one horizontal sum per 256 elements at most); Q4_0 and
+// Q8_0 reduce 8 rows at once instead (q8_0.cpp).
 template <float (*Dot)(int64_t, const void*, const void*)>
 void gemv_rows(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y) {
     const auto* base = static_cast<const uint8_t*>(w);

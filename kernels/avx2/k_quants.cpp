@@ -7,9 +7,13 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
 #include "kernels/blocks.h"
+#include "kernels/lane_gemm_q8_0.h"  // its AVX2-level helpers fma1, hsum8
 
 namespace glint::kernels::avx2 {
 namespace {
+
+using lanes_q8::fma1;
+using lanes_q8::hsum8;
 
 // Local copy of unpack_scale_min_k4 (see avx2.h on why not the shared one).
 inline void scales_mins_k4(const uint8_t* q, uint8_t sc[8], uint8_t m[8]) {
@@ -53,7 +57,7 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
             const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
             sumi = _mm256_add_epi32(sumi, chunk_dot(lo, hi, y[b].qs + 64 * c, sc[2 * c], sc[2 * c + 1]));
         }
-        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum_i32(sumi)), acc);
+        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum8(sumi)), acc);
         acc_m = fma1(h2f(x[b].dmin) * y[b].d, float(min_term(m, y[b].bsums)), acc_m);
     }
     return acc - acc_m;
@@ -81,7 +85,7 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a) {
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), hh);
             sumi = _mm256_add_epi32(sumi, chunk_dot(lo, hi, y[b].qs + 64 * c, sc[2 * c], sc[2 * c + 1]));
         }
-        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum_i32(sumi)), acc);
+        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum8(sumi)), acc);
         acc_m = fma1(h2f(x[b].dmin) * y[b].d, float(min_term(m, y[b].bsums)), acc_m);
     }
     return acc - acc_m;
@@ -121,7 +125,7 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
         // The -32 offset, applied once per sub-block through the activation sums.
         int32_t off = 0;
         for (int j = 0; j < 16; ++j) off += sc[j] * y[b].bsums[j];
-        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum_i32(sumi) - 32 * off), acc);
+        acc = fma1(h2f(x[b].d) * y[b].d, float(hsum8(sumi) - 32 * off), acc);
     }
     return acc;
 }
