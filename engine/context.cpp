@@ -217,6 +217,7 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(kt)];
     kernels::QuantizeRowFn quant_q = ks.quantize_row[static_cast<uint32_t>(qt)];
     kernels::AxpyRowsFn axpy_v = ks.axpy_rows[static_cast<uint32_t>(kt)];
+    kernels::SoftmaxFn softmax = ks.softmax;
     kernels::GemvFn gemv_k = ks.gemv[static_cast<uint32_t>(kt)];  // null in the scalar set
     const int32_t bs = kv_.params().block_size;
     kernels::QuantizeRowFn to_f16 = ks.quantize_row[static_cast<uint32_t>(TensorType::F16)];
@@ -242,16 +243,15 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
             const size_t head_off = row_bytes(kt, int64_t(g) * hd);
             if (gemv_k) {
                 // A block's positions are consecutive rows: one GEMV per block
-                // (each score equal to the dot bit for bit), then the scale.
+                // (each score equal to the dot bit for bit).
                 for (int32_t j0 = 0; j0 <= pos; j0 += bs) {
                     const int32_t nr = std::min(bs, pos + 1 - j0);
                     gemv_k(hd, kv_.k_row(il, seq, j0) + head_off, kv_.row_bytes(), nr, qa, scores + j0);
                 }
-                for (int32_t j = 0; j <= pos; ++j) scores[j] *= scale;
             } else {
-                for (int32_t j = 0; j <= pos; ++j) scores[j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa) * scale;
+                for (int32_t j = 0; j <= pos; ++j) scores[j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa);
             }
-            ops::softmax(scores, pos + 1);
+            softmax(scores, pos + 1, scale);  // scaled first, then the softmax
             float* out = att_.data() + t * Q + int64_t(h) * hd;
             std::fill(out, out + hd, 0.0f);
             if (kt == TensorType::F16) {  // the set's converters: same rounding, vectorized

@@ -40,18 +40,6 @@ void swiglu(float* gate, const float* up, int64_t n) {
     }
 }
 
-void softmax(float* x, int64_t n) {
-    float mx = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - mx);
-        sum += x[i];
-    }
-    const float inv = float(1.0 / sum);
-    for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
 void add(float* y, const float* b, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += b[i];
 }

@@ -18,9 +18,6 @@ void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32_t po
 // gate[i] = silu(gate[i]) * up[i]
 void swiglu(float* gate, const float* up, int64_t n);
 
-// In-place numerically stable softmax of n values.
-void softmax(float* x, int64_t n);
-
 // y += b
 void add(float* y, const float* b, int64_t n);
 

@@ -40,6 +40,7 @@ KernelSet make_scalar_set() {
     ks.axpy_rows[static_cast<uint32_t>(TensorType::F32)] = axpy_rows_f32;
     ks.axpy_rows[static_cast<uint32_t>(TensorType::F16)] = axpy_rows_f16;
     ks.axpy_rows[static_cast<uint32_t>(TensorType::Q8_0)] = axpy_rows_q8_0;
+    ks.softmax = softmax_f32;
     return ks;
 }
 
@@ -69,6 +70,7 @@ KernelSet make_avx2_set() {
     ks.axpy_rows[id(TensorType::F32)] = avx2::axpy_rows_f32;
     ks.axpy_rows[id(TensorType::F16)] = avx2::axpy_rows_f16;
     ks.axpy_rows[id(TensorType::Q8_0)] = avx2::axpy_rows_q8_0;
+    ks.softmax = avx2::softmax;
     ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
     ks.vec_dot[id(TensorType::Q8_0)] = avx2::vec_dot_q8_0_q8_0;
     ks.quantize_row[id(TensorType::Q8_0)] = avx2::quantize_row_q8_0;
@@ -121,6 +123,7 @@ KernelSet make_avx512_set(bool vnni) {
         ks.gemm_narrow[0][static_cast<uint32_t>(t)] = g4;
         ks.gemm_narrow[1][static_cast<uint32_t>(t)] = g8;
     };
+    ks.softmax = avx512::softmax;
     narrow(TensorType::Q4_K, &avx512::gemm4_q4_K, &avx512::gemm8_q4_K);
     narrow(TensorType::Q5_K, &avx512::gemm4_q5_K, &avx512::gemm8_q5_K);
     narrow(TensorType::Q6_K, &avx512::gemm4_q6_K, &avx512::gemm8_q6_K);

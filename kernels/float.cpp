@@ -1,9 +1,11 @@
 // F32 / F16 / BF16 rows. Dots accumulate in double, as the reference engine's
 // scalar path does, so long rows lose nothing to summation order.
+#include <cmath>
 #include <cstring>
 
 #include "kernels/fp16.h"
 #include "kernels/ref.h"
+#include "kernels/softmax.h"
 
 namespace glint::kernels::ref {
 
@@ -48,6 +50,40 @@ void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size
         const auto* in = reinterpret_cast<const fp16_t*>(static_cast<const uint8_t*>(x) + size_t(r) * x_stride);
         for (int64_t i = 0; i < n; ++i) y[i] += a[r] * fp16_to_fp32(in[i]);
     }
+}
+
+float exp_poly_f32(float x) {
+    using namespace exp_poly;
+    x = x > kLo ? x : kLo;
+    const float t = x * kLog2e + kRound;  // no contraction (-ffp-contract=off)
+    const float n = t - kRound;
+    float r = x - n * kLn2Hi;
+    r = r - n * kLn2Lo;
+    float p = kC[kDegree];
+    for (int k = kDegree - 1; k >= 0; --k) p = p * r + kC[k];
+    uint32_t bits;
+    std::memcpy(&bits, &t, 4);
+    bits = (bits - kRoundBits + 127u) << 23;  // 2^n
+    float pow2;
+    std::memcpy(&pow2, &bits, 4);
+    return p * pow2;
+}
+
+void softmax_f32(float* x, int64_t n, float scale) {
+    float m = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) {
+        x[i] = x[i] * scale;
+        m = x[i] > m ? x[i] : m;
+    }
+    float lane[16] = {};
+    for (int64_t i = 0; i < n; ++i) {
+        x[i] = exp_poly_f32(x[i] - m);
+        lane[i % 16] += x[i];
+    }
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; ++l) lane[l] += lane[l + w];
+    const float inv = 1.0f / lane[0];
+    for (int64_t i = 0; i < n; ++i) x[i] = x[i] * inv;
 }
 
 void quantize_row_bf16(const float* x, void* y, int64_t n) {

@@ -33,6 +33,11 @@ using DequantizeRowFn = void (*)(const void* x, float* y, int64_t n);
 // exactly), x_stride bytes apart, in row order: each product is rounded, then
 // the sum, so every set gives the same bits.
 using AxpyRowsFn = void (*)(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
+// Attention softmax of n scores in place: x[i] * scale (rounded), then
+// exp(x[i] - max) by kernels/softmax.h's polynomial, then times 1 / sum, the
+// sum kept in 16 lanes (element i in lane i % 16, in order) added pairwise.
+// Every set gives the same bits (the scalar one in kernels/float.cpp defines them).
+using SoftmaxFn = void (*)(float* x, int64_t n, float scale);
 constexpr int kMaxTypeId = 40;
 
 // Matrix kernels behind engine/matmul (fast sets only; null in the scalar set).
@@ -65,6 +70,7 @@ struct KernelSet {
     QuantizeRowFn quantize_row[kMaxTypeId] = {};   // indexed by target type id
     DequantizeRowFn dequantize_row[kMaxTypeId] = {};
     AxpyRowsFn axpy_rows[kMaxTypeId] = {};       // KV cache types: F32, F16, Q8_0
+    SoftmaxFn softmax = nullptr;
     GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
     const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id
     // Narrower token groups for a few tokens at a time (batched decoding),

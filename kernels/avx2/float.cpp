@@ -4,6 +4,7 @@
 
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
+#include "kernels/softmax_lanes.h"
 
 namespace glint::kernels::avx2 {
 namespace {
@@ -118,5 +119,68 @@ void gemv_f16(int64_t K, const void* w, size_t s, int64_t n, const void* a, floa
 void gemv_bf16(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
     gemv_rows<vec_dot_bf16>(K, w, s, n, a, y);
 }
+
+namespace {
+
+// 16 softmax lanes as two 256-bit halves (kernels/softmax_lanes.h).
+struct Lanes16 {
+    struct F {
+        __m256 lo, hi;
+    };
+    template <class Op>
+    static F each(F a, F b, Op op) {
+        return {op(a.lo, b.lo), op(a.hi, b.hi)};
+    }
+    static __m256i mask(int64_t valid) {  // lanes below valid
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(valid)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+    static F set1(float v) { return {_mm256_set1_ps(v), _mm256_set1_ps(v)}; }
+    static F load(const float* p, int64_t valid) {
+        if (valid >= 16) return {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)};
+        return {_mm256_maskload_ps(p, mask(valid)), _mm256_maskload_ps(p + 8, mask(valid - 8))};
+    }
+    static void store(float* p, F v, int64_t valid) {
+        if (valid >= 16) {
+            _mm256_storeu_ps(p, v.lo);
+            _mm256_storeu_ps(p + 8, v.hi);
+        } else {
+            _mm256_maskstore_ps(p, mask(valid), v.lo);
+            _mm256_maskstore_ps(p + 8, mask(valid - 8), v.hi);
+        }
+    }
+    static F add(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); }); }
+    static F sub(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_sub_ps(x, y); }); }
+    static F mul(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_mul_ps(x, y); }); }
+    static F max(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_max_ps(x, y); }); }
+    static F pow2(F t) {
+        auto half = [](__m256 h) {
+            const __m256i e = _mm256_add_epi32(_mm256_castps_si256(h),
+                                               _mm256_set1_epi32(127 - int32_t(exp_poly::kRoundBits)));
+            return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+        };
+        return {half(t.lo), half(t.hi)};
+    }
+    static F keep(F v, int64_t valid) {
+        if (valid >= 16) return v;
+        return {_mm256_and_ps(v.lo, _mm256_castsi256_ps(mask(valid))),
+                _mm256_and_ps(v.hi, _mm256_castsi256_ps(mask(valid - 8)))};
+    }
+    static F keep_or(F v, F w, int64_t valid) {
+        if (valid >= 16) return v;
+        return {_mm256_blendv_ps(w.lo, v.lo, _mm256_castsi256_ps(mask(valid))),
+                _mm256_blendv_ps(w.hi, v.hi, _mm256_castsi256_ps(mask(valid - 8)))};
+    }
+    static float hmax(F v) {
+        const __m256 m8 = _mm256_max_ps(v.lo, v.hi);
+        __m128 m = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+    }
+    static float reduce16(F v) { return hsum(_mm256_add_ps(v.lo, v.hi)); }
+};
+
+}  // namespace
+
+void softmax(float* x, int64_t n, float scale) { softmax_lanes::softmax<Lanes16>(x, n, scale); }
 
 }  // namespace glint::kernels::avx2

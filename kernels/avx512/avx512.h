@@ -12,6 +12,7 @@
 namespace glint::kernels::avx512 {
 
 float vec_dot_f32(int64_t n, const void* w, const void* a);
+void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
 float vec_dot_f16(int64_t n, const void* w, const void* a);
 float vec_dot_bf16(int64_t n, const void* w, const void* a);
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);

@@ -3,6 +3,7 @@
 // i, i+16, i+32, ... by fma (the tail zero-padded), then reduce16().
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
+#include "kernels/softmax_lanes.h"
 
 namespace glint::kernels::avx512 {
 namespace {
@@ -163,5 +164,39 @@ void gemv_bf16(int64_t K, const void* w, size_t s, int64_t n, const void* a, flo
 const GemmKernel gemm_f32 = {1, prep_bytes<F32>, prep<F32>, scratch_bytes, run<F32>};
 const GemmKernel gemm_f16 = {1, prep_bytes<F16>, prep<F16>, scratch_bytes, run<F16>};
 const GemmKernel gemm_bf16 = {1, prep_bytes<BF16>, prep<BF16>, scratch_bytes, run<BF16>};
+
+namespace {
+
+// 16 softmax lanes in one vector (kernels/softmax_lanes.h).
+struct Lanes16 {
+    using F = __m512;
+    static __mmask16 mask(int64_t valid) { return __mmask16((1u << valid) - 1); }  // valid < 16
+    static F set1(float v) { return _mm512_set1_ps(v); }
+    static F load(const float* p, int64_t valid) {
+        return valid >= 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(mask(valid), p);
+    }
+    static void store(float* p, F v, int64_t valid) {
+        if (valid >= 16)
+            _mm512_storeu_ps(p, v);
+        else
+            _mm512_mask_storeu_ps(p, mask(valid), v);
+    }
+    static F add(F a, F b) { return _mm512_add_ps(a, b); }
+    static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+    static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+    static F max(F a, F b) { return _mm512_max_ps(a, b); }
+    static F pow2(F t) {
+        const __m512i e = _mm512_add_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(127 - int32_t(exp_poly::kRoundBits)));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+    }
+    static F keep(F v, int64_t valid) { return valid >= 16 ? v : _mm512_maskz_mov_ps(mask(valid), v); }
+    static F keep_or(F v, F w, int64_t valid) { return valid >= 16 ? v : _mm512_mask_mov_ps(w, mask(valid), v); }
+    static float hmax(F v) { return _mm512_reduce_max_ps(v); }
+    static float reduce16(F v) { return avx512::reduce16(v); }
+};
+
+}  // namespace
+
+void softmax(float* x, int64_t n, float scale) { softmax_lanes::softmax<Lanes16>(x, n, scale); }
 
 }  // namespace glint::kernels::avx512

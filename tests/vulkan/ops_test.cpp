@@ -253,8 +253,8 @@ void cpu_attention(KvType t, const float* q, const std::vector<std::vector<uint8
     const size_t head_off = row_bytes(kt, int64_t(g) * hd);
     std::vector<float> sc(krows.size()), vrow(static_cast<size_t>(hd));
     for (size_t j = 0; j < krows.size(); ++j)
-        sc[j] = kernels::vec_dot_ref(kt, hd, krows[j].data() + head_off, qa.data()) * (1.0f / std::sqrt(float(hd)));
-    ops::softmax(sc.data(), int64_t(sc.size()));
+        sc[j] = kernels::vec_dot_ref(kt, hd, krows[j].data() + head_off, qa.data());
+    kernels::find_kernel_set("scalar")->softmax(sc.data(), int64_t(sc.size()), 1.0f / std::sqrt(float(hd)));
     std::fill(out, out + hd, 0.0f);
     for (size_t j = 0; j < vrows.size(); ++j) {
         float p = sc[j];
