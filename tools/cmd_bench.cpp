@@ -160,9 +160,22 @@ std::string ftype_name(const std::string& v) {
         {13, "Q3_K - Large"},  {14, "Q4_K - Small"}, {15, "Q4_K - Medium"}, {16, "Q5_K - Small"}, {17, "Q5_K - Medium"},
         {18, "Q6_K"},          {32, "BF16"},
     };
-    if (v.empty()) return "unknown type";
     auto it = kNames.find(std::atoi(v.c_str()));
     return it != kNames.end() ? it->second : "ftype " + v;
+}
+
+// The file's type as the reference names it; without general.file_type (older
+// converters), guessed from the first layer's weights, as the reference does.
+std::string file_type_label(const glint_model* m) {
+    const std::string v = meta(m, "general.file_type");
+    if (!v.empty()) return ftype_name(v);
+    const std::string desc = glint_model_desc(m);
+    const size_t at = desc.rfind("weights ");
+    if (at == std::string::npos) return "unknown type";
+    std::string label = desc.substr(at + 8);
+    if (label == "F32") label = "all F32";
+    label += " (guessed)";
+    return label;
 }
 
 std::string params_label(uint64_t n) {
@@ -599,7 +612,7 @@ int run(int argc, char** argv) {
         m.n_vocab = glint_model_n_vocab(model);
         m.bos = glint_token_bos(model);
         m.type = meta(model, "general.architecture") + " " + params_label(m.n_params) + " " +
-                 ftype_name(meta(model, "general.file_type"));
+                 file_type_label(model);
         if (o.kv_memory) {
             rc = run_kv_memory(model, m, o);
             glint_model_free(model);
