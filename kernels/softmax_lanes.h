@@ -5,7 +5,8 @@
 // (2^n from the bits of t = n + kRound), keep(v, valid) (lanes past valid
 // zeroed), keep_or(v, w, valid) (lanes past valid taken from w), hmax, and
 // reduce16 (the canonical pairwise sum: l + 8, + 4, + 2, + 1).
-// Equal bit for bit to ref::softmax_f32, whose comment defines the order.
+// Equal bit for bit to ref::softmax_f32 (kernels/float.cpp), in the order the
+// SoftmaxFn comment in kernels/quants.h states.
 //
 // Included only by ISA translation units; internal linkage throughout (see the
 // rule in kernels/avx2/avx2.h).

@@ -12,7 +12,6 @@
 namespace glint::kernels::avx512 {
 
 float vec_dot_f32(int64_t n, const void* w, const void* a);
-void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
 float vec_dot_f16(int64_t n, const void* w, const void* a);
 float vec_dot_bf16(int64_t n, const void* w, const void* a);
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
@@ -29,6 +28,8 @@ void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 void gemv_q4_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q5_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+
+void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
 
 extern const GemmKernel gemm_f32, gemm_f16, gemm_bf16;
 extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
