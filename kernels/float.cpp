@@ -52,7 +52,10 @@ void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size
     }
 }
 
-float exp_poly_f32(float x) {
+namespace {
+
+// The softmax's exp (kernels/softmax.h).
+float softmax_exp(float x) {
     using namespace exp_poly;
     x = x > kLo ? x : kLo;
     const float t = x * kLog2e + kRound;  // no contraction (-ffp-contract=off)
@@ -69,6 +72,8 @@ float exp_poly_f32(float x) {
     return p * pow2;
 }
 
+}  // namespace
+
 void softmax_f32(float* x, int64_t n, float scale) {
     float m = -INFINITY;
     for (int64_t i = 0; i < n; ++i) {
@@ -77,7 +82,7 @@ void softmax_f32(float* x, int64_t n, float scale) {
     }
     float lane[16] = {};
     for (int64_t i = 0; i < n; ++i) {
-        x[i] = exp_poly_f32(x[i] - m);
+        x[i] = softmax_exp(x[i] - m);
         lane[i % 16] += x[i];
     }
     for (int w = 8; w >= 1; w /= 2)

@@ -27,7 +27,6 @@ void dequantize_row_f16(const void* x, float* y, int64_t n);
 float vec_dot_f16(int64_t n, const void* w, const void* a);
 void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
-float exp_poly_f32(float x);  // the softmax's exp (kernels/softmax.h)
 void softmax_f32(float* x, int64_t n, float scale);
 
 void quantize_row_bf16(const float* x, void* y, int64_t n);
