@@ -16,6 +16,24 @@
 #endif
 
 namespace glint::kernels {
+namespace {
+
+// The per-head forms where a set has no kernel reading the rows once for all
+// heads: one call of the single-head kernel per head (same bits by definition).
+template <AxpyRowsFn F>
+void axpy_heads_loop(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                     float* y, int64_t ldy) {
+    for (int h = 0; h < nq; ++h) F(n, nrows, a + h * lda, x, x_stride, y + h * ldy);
+}
+template <GemvFn F>
+void gemv_heads_loop(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a,
+                     size_t a_stride, float* y, int64_t ldy) {
+    const auto* q = static_cast<const uint8_t*>(a);
+    for (int h = 0; h < nq; ++h) F(K, w, w_stride, nrows, q + size_t(h) * a_stride, y + h * ldy);
+}
+
+}  // namespace
+
 namespace ref {
 namespace {
 
@@ -40,6 +58,9 @@ KernelSet make_scalar_set() {
     ks.axpy_rows[static_cast<uint32_t>(TensorType::F32)] = axpy_rows_f32;
     ks.axpy_rows[static_cast<uint32_t>(TensorType::F16)] = axpy_rows_f16;
     ks.axpy_rows[static_cast<uint32_t>(TensorType::Q8_0)] = axpy_rows_q8_0;
+    ks.axpy_heads[static_cast<uint32_t>(TensorType::F32)] = axpy_heads_loop<axpy_rows_f32>;
+    ks.axpy_heads[static_cast<uint32_t>(TensorType::F16)] = axpy_heads_loop<axpy_rows_f16>;
+    ks.axpy_heads[static_cast<uint32_t>(TensorType::Q8_0)] = axpy_heads_loop<axpy_rows_q8_0>;
     ks.softmax = softmax_f32;
     return ks;
 }
@@ -70,6 +91,9 @@ KernelSet make_avx2_set() {
     ks.axpy_rows[id(TensorType::F32)] = avx2::axpy_rows_f32;
     ks.axpy_rows[id(TensorType::F16)] = avx2::axpy_rows_f16;
     ks.axpy_rows[id(TensorType::Q8_0)] = avx2::axpy_rows_q8_0;
+    ks.axpy_heads[id(TensorType::F32)] = axpy_heads_loop<avx2::axpy_rows_f32>;
+    ks.axpy_heads[id(TensorType::F16)] = axpy_heads_loop<avx2::axpy_rows_f16>;
+    ks.axpy_heads[id(TensorType::Q8_0)] = axpy_heads_loop<avx2::axpy_rows_q8_0>;
     ks.softmax = avx2::softmax;
     ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
     ks.vec_dot[id(TensorType::Q8_0)] = avx2::vec_dot_q8_0_q8_0;
@@ -86,6 +110,9 @@ KernelSet make_avx2_set() {
     ks.gemv[id(TensorType::Q4_K)] = avx2::gemv_q4_K;
     ks.gemv[id(TensorType::Q5_K)] = avx2::gemv_q5_K;
     ks.gemv[id(TensorType::Q6_K)] = avx2::gemv_q6_K;
+    ks.gemv_heads[id(TensorType::F32)] = gemv_heads_loop<avx2::gemv_f32>;
+    ks.gemv_heads[id(TensorType::F16)] = gemv_heads_loop<avx2::gemv_f16>;
+    ks.gemv_heads[id(TensorType::Q8_0)] = gemv_heads_loop<avx2::gemv_q8_0>;
     ks.gemm[id(TensorType::Q4_0)] = &avx2::gemm_q4_0;
     ks.gemm[id(TensorType::Q8_0)] = &avx2::gemm_q8_0;
     ks.gemm[id(TensorType::Q4_K)] = &avx2::gemm_q4_K;
@@ -124,6 +151,11 @@ KernelSet make_avx512_set(bool vnni) {
         ks.gemm_narrow[1][static_cast<uint32_t>(t)] = g8;
     };
     ks.softmax = avx512::softmax;
+    ks.gemv_heads[static_cast<uint32_t>(TensorType::F32)] = avx512::gemv_heads_f32;
+    ks.gemv_heads[static_cast<uint32_t>(TensorType::F16)] = avx512::gemv_heads_f16;
+    ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512::gemv_q8_0>;
+    ks.axpy_heads[static_cast<uint32_t>(TensorType::F32)] = avx512::axpy_heads_f32;
+    ks.axpy_heads[static_cast<uint32_t>(TensorType::F16)] = avx512::axpy_heads_f16;
     narrow(TensorType::Q4_K, &avx512::gemm4_q4_K, &avx512::gemm8_q4_K);
     narrow(TensorType::Q5_K, &avx512::gemm4_q5_K, &avx512::gemm8_q5_K);
     narrow(TensorType::Q6_K, &avx512::gemm4_q6_K, &avx512::gemm8_q6_K);

@@ -38,6 +38,12 @@ using AxpyRowsFn = void (*)(int64_t n, int64_t nrows, const float* a, const void
 // sum kept in 16 lanes (element i in lane i % 16, in order) added pairwise.
 // Every set gives the same bits (the scalar one in kernels/float.cpp defines them).
 using SoftmaxFn = void (*)(float* x, int64_t n, float scale);
+// axpy_rows for the nq query heads that share one KV head (grouped-query
+// attention): head h's weights at a + h * lda, its sums at y + h * ldy. Each
+// head's result equals the set's axpy_rows bit for bit; the rows are read
+// once for all heads.
+using AxpyHeadsFn = void (*)(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x,
+                             size_t x_stride, float* y, int64_t ldy);
 constexpr int kMaxTypeId = 40;
 
 // Matrix kernels behind engine/matmul (fast sets only; null in the scalar set).
@@ -51,6 +57,11 @@ constexpr int kMaxTypeId = 40;
 // gemv: one activation row.
 using GemvFn = void (*)(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a,
                         float* y);
+// gemv_heads: nq activation rows (a + h * a_stride bytes) against the same
+// weight rows, y[h * ldy + r] equal bit for bit to the set's gemv of row h
+// (attention scores of the query heads sharing a KV head).
+using GemvHeadsFn = void (*)(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a,
+                             size_t a_stride, float* y, int64_t ldy);
 // gemm: activation rows are first prepared in groups of `group` rows into a
 // kernel-specific layout (each group prep_bytes(K) bytes, groups back to back),
 // then run() multiplies rows [0, nrows) against all n_tok prepared rows using
@@ -70,8 +81,10 @@ struct KernelSet {
     QuantizeRowFn quantize_row[kMaxTypeId] = {};   // indexed by target type id
     DequantizeRowFn dequantize_row[kMaxTypeId] = {};
     AxpyRowsFn axpy_rows[kMaxTypeId] = {};       // KV cache types: F32, F16, Q8_0
+    AxpyHeadsFn axpy_heads[kMaxTypeId] = {};     // where axpy_rows is
     SoftmaxFn softmax = nullptr;
     GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
+    GemvHeadsFn gemv_heads[kMaxTypeId] = {};  // KV cache types
     const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id
     // Narrower token groups for a few tokens at a time (batched decoding),
     // where the widest group's lanes would be mostly padding: [0] groups of 4,

@@ -31,6 +31,16 @@ void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 
 void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
 
+// Attention rows read once for the query heads sharing a KV head (quants.h).
+void gemv_heads_f32(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,
+                    float* y, int64_t ldy);
+void gemv_heads_f16(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,
+                    float* y, int64_t ldy);
+void axpy_heads_f32(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                    float* y, int64_t ldy);
+void axpy_heads_f16(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                    float* y, int64_t ldy);
+
 extern const GemmKernel gemm_f32, gemm_f16, gemm_bf16;
 extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
 // Narrow token groups (8 tokens x 2 rows, 4 tokens x 4 rows per vector).

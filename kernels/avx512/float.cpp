@@ -167,6 +167,186 @@ const GemmKernel gemm_bf16 = {1, prep_bytes<BF16>, prep<BF16>, scratch_bytes, ru
 
 namespace {
 
+// ---- Attention: the query heads that share one KV head, rows read once ----
+
+// Sums of 16 accumulators at once, each by reduce16()'s pairing (lane i with
+// i + 8, then i + 4, i + 2, i + 1; same operands, so the same bits); lane a
+// of the result holds the sum of acc[a].
+inline __m512 reduce16x16(const __m512 acc[16]) {
+    __m512 c[8], e[4], g[2];
+    for (int m = 0; m < 8; ++m)  // c[m]: low half from acc[2m], high half from acc[2m+1]
+        c[m] = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * m], acc[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_f32x4(acc[2 * m], acc[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int m = 0; m < 4; ++m)  // e[m]: 128-bit lane k from acc[4m + k]
+        e[m] = _mm512_add_ps(_mm512_shuffle_f32x4(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    for (int m = 0; m < 2; ++m) {  // g[m]: lane k holds pairs from acc[8m + k], acc[8m + 4 + k]
+        const __m512d a = _mm512_castps_pd(e[2 * m]), b = _mm512_castps_pd(e[2 * m + 1]);
+        g[m] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+    // Lane 4k + j now holds acc[4j + k]; the permutation puts acc[a] in lane a.
+    const __m512 h = _mm512_add_ps(_mm512_shuffle_ps(g[0], g[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(g[0], g[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), h);
+}
+
+// HT heads x 16 / HT rows of dots, in gemv()'s order per dot: lane i of an
+// accumulator takes elements i, i + 16, ... by fma (tail zero), then
+// reduce16. q: the HT queries as floats, K16 apart, zero-padded.
+template <class L, int HT>
+void heads_tile(int64_t K, const typename L::T* const rows[], const float* q, int64_t K16, float res[16]) {
+    constexpr int RT = 16 / HT;
+    __m512 acc[16];
+    for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= K; i += 16) {
+        __m512 w[RT];
+        for (int r = 0; r < RT; ++r) w[r] = L::load(rows[r] + i);
+        for (int h = 0; h < HT; ++h) {
+            const __m512 qv = _mm512_load_ps(q + h * K16 + i);
+            for (int r = 0; r < RT; ++r) acc[h * RT + r] = _mm512_fmadd_ps(w[r], qv, acc[h * RT + r]);
+        }
+    }
+    if (i < K) {
+        const __mmask16 m = tail_mask(K - i);
+        __m512 w[RT];
+        for (int r = 0; r < RT; ++r) w[r] = L::load_tail(rows[r] + i, m);
+        for (int h = 0; h < HT; ++h) {
+            const __m512 qv = _mm512_load_ps(q + h * K16 + i);
+            for (int r = 0; r < RT; ++r) acc[h * RT + r] = _mm512_fmadd_ps(w[r], qv, acc[h * RT + r]);
+        }
+    }
+    _mm512_storeu_ps(res, reduce16x16(acc));
+}
+
+template <class L, int HT>
+void heads_rows(int64_t K, int64_t K16, const uint8_t* w, size_t w_stride, int64_t nrows, const float* q, float* y,
+                int64_t ldy) {
+    constexpr int RT = 16 / HT;
+    alignas(64) float res[16];
+    for (int64_t r0 = 0; r0 < nrows; r0 += RT) {
+        const int nr = int(nrows - r0 < RT ? nrows - r0 : RT);
+        const typename L::T* rows[RT];
+        for (int r = 0; r < RT; ++r)  // past the last row: repeat it, result unused
+            rows[r] = reinterpret_cast<const typename L::T*>(w + size_t(r0 + (r < nr ? r : nr - 1)) * w_stride);
+        heads_tile<L, HT>(K, rows, q, K16, res);
+        for (int h = 0; h < HT; ++h)
+            for (int r = 0; r < nr; ++r) y[h * ldy + r0 + r] = res[h * RT + r];
+    }
+}
+
+constexpr int64_t kMaxHeadK = 512;  // queries converted on the stack up to this length
+
+template <class L>
+void gemv_heads(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,
+                float* y, int64_t ldy) {
+    const auto* qa = static_cast<const uint8_t*>(a);
+    const int64_t K16 = pad16(K);
+    if (K16 > kMaxHeadK) {
+        for (int h = 0; h < nq; ++h) gemv<L>(K, w, w_stride, nrows, qa + size_t(h) * a_stride, y + h * ldy);
+        return;
+    }
+    alignas(64) float q[8 * kMaxHeadK];
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int h0 = 0; h0 < nq;) {
+        const int left = nq - h0, HT = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        for (int h = 0; h < HT; ++h)
+            widen_row<L>(K, reinterpret_cast<const typename L::T*>(qa + size_t(h0 + h) * a_stride), q + h * K16);
+        float* yh = y + h0 * ldy;
+        switch (HT) {
+            case 8: heads_rows<L, 8>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
+            case 4: heads_rows<L, 4>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
+            case 2: heads_rows<L, 2>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
+            default: heads_rows<L, 1>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
+        }
+        h0 += HT;
+    }
+}
+
+// HT heads x NV vectors of y (the last one masked) over all rows: y += a * x
+// per row in order, multiply then add, as every set's axpy_rows.
+template <class L, int NV, int HT>
+void axpy_tile(int64_t nrows, const float* a, int64_t lda, const uint8_t* x, size_t x_stride, float* y, int64_t ldy,
+               __mmask16 last) {
+    __m512 acc[HT][NV];
+    for (int h = 0; h < HT; ++h)
+        for (int k = 0; k < NV; ++k)
+            acc[h][k] = k < NV - 1 ? _mm512_loadu_ps(y + h * ldy + 16 * k)
+                                   : _mm512_maskz_loadu_ps(last, y + h * ldy + 16 * k);
+    for (int64_t r = 0; r < nrows; ++r) {
+        const auto* xr = reinterpret_cast<const typename L::T*>(x + size_t(r) * x_stride);
+        __m512 v[NV];
+        for (int k = 0; k < NV; ++k) v[k] = k < NV - 1 ? L::load(xr + 16 * k) : L::load_tail(xr + 16 * k, last);
+        for (int h = 0; h < HT; ++h) {
+            const __m512 va = _mm512_set1_ps(a[h * lda + r]);
+            for (int k = 0; k < NV; ++k) acc[h][k] = _mm512_add_ps(acc[h][k], _mm512_mul_ps(va, v[k]));
+        }
+    }
+    for (int h = 0; h < HT; ++h)
+        for (int k = 0; k < NV; ++k) {
+            if (k < NV - 1)
+                _mm512_storeu_ps(y + h * ldy + 16 * k, acc[h][k]);
+            else
+                _mm512_mask_storeu_ps(y + h * ldy + 16 * k, last, acc[h][k]);
+        }
+}
+
+template <class L, int NV>
+void axpy_cols(int64_t nrows, int nq, const float* a, int64_t lda, const uint8_t* x, size_t x_stride, float* y,
+               int64_t ldy, __mmask16 last) {
+    for (int h0 = 0; h0 < nq;) {
+        const int left = nq - h0, HT = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const float* ah = a + h0 * lda;
+        float* yh = y + h0 * ldy;
+        switch (HT) {
+            case 4: axpy_tile<L, NV, 4>(nrows, ah, lda, x, x_stride, yh, ldy, last); break;
+            case 2: axpy_tile<L, NV, 2>(nrows, ah, lda, x, x_stride, yh, ldy, last); break;
+            default: axpy_tile<L, NV, 1>(nrows, ah, lda, x, x_stride, yh, ldy, last); break;
+        }
+        h0 += HT;
+    }
+}
+
+template <class L>
+void axpy_heads(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                float* y, int64_t ldy) {
+    const auto* xb = static_cast<const uint8_t*>(x);
+    for (int64_t c0 = 0; c0 < n; c0 += 64) {  // 64 columns (4 vectors) of every head at a time
+        const int64_t nc = n - c0 < 64 ? n - c0 : 64;
+        const int NV = int((nc + 15) / 16);
+        const int64_t rem = nc - 16 * (NV - 1);
+        const __mmask16 last = rem == 16 ? __mmask16(0xFFFF) : tail_mask(rem);
+        const uint8_t* xc = xb + size_t(c0) * sizeof(typename L::T);
+        switch (NV) {
+            case 4: axpy_cols<L, 4>(nrows, nq, a, lda, xc, x_stride, y + c0, ldy, last); break;
+            case 3: axpy_cols<L, 3>(nrows, nq, a, lda, xc, x_stride, y + c0, ldy, last); break;
+            case 2: axpy_cols<L, 2>(nrows, nq, a, lda, xc, x_stride, y + c0, ldy, last); break;
+            default: axpy_cols<L, 1>(nrows, nq, a, lda, xc, x_stride, y + c0, ldy, last); break;
+        }
+    }
+}
+
+}  // namespace
+
+void gemv_heads_f32(int64_t K, const void* w, size_t s, int64_t n, int nq, const void* a, size_t as, float* y,
+                    int64_t ldy) {
+    gemv_heads<F32>(K, w, s, n, nq, a, as, y, ldy);
+}
+void gemv_heads_f16(int64_t K, const void* w, size_t s, int64_t n, int nq, const void* a, size_t as, float* y,
+                    int64_t ldy) {
+    gemv_heads<F16>(K, w, s, n, nq, a, as, y, ldy);
+}
+void axpy_heads_f32(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t s, float* y,
+                    int64_t ldy) {
+    axpy_heads<F32>(n, nrows, nq, a, lda, x, s, y, ldy);
+}
+void axpy_heads_f16(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t s, float* y,
+                    int64_t ldy) {
+    axpy_heads<F16>(n, nrows, nq, a, lda, x, s, y, ldy);
+}
+
+namespace {
+
 // 16 softmax lanes in one vector (kernels/softmax_lanes.h).
 struct Lanes16 {
     using F = __m512;

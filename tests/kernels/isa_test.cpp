@@ -70,6 +70,9 @@ TEST_P(kernels_isa, EntriesPresentWhereScalarHasThem) {
     EXPECT_EQ(ks().dequantize_row[id()] != nullptr, ref().dequantize_row[id()] != nullptr);
     EXPECT_EQ(ks().vec_dot[id()] != nullptr, ref().vec_dot[id()] != nullptr);
     EXPECT_EQ(ks().axpy_rows[id()] != nullptr, ref().axpy_rows[id()] != nullptr);
+    EXPECT_EQ(ks().axpy_heads[id()] != nullptr, ref().axpy_rows[id()] != nullptr);
+    // Matrix kernels: attention scores of several heads wherever there is a KV cache type's GEMV.
+    if (ref().axpy_rows[id()]) EXPECT_EQ(ks().gemv_heads[id()] != nullptr, ks().gemv[id()] != nullptr);
 }
 
 TEST_P(kernels_isa, QuantizeMatchesScalarBitForBit) {
@@ -160,6 +163,69 @@ TEST_P(kernels_isa, AxpyMatchesScalarBitForBit) {
                     << ks().isa << " " << type_name(type()) << " n " << n << " rows " << nrows << " stride " << stride;
             }
         }
+    }
+}
+
+// Head lengths of real models (64, 128, ...) and ragged ones; query heads per
+// KV head 1..8 (several kernel widths and their remainders); row counts around
+// the kernels' tiles.
+struct HeadsCase {
+    int64_t K;
+    int nq;
+    int64_t nrows;
+};
+std::vector<HeadsCase> heads_cases(TensorType t) {
+    const int64_t bs = type_info(t).block_size;
+    const std::vector<int64_t> ks =
+        bs == 1 ? std::vector<int64_t>{64, 128, 8, 40, 80, 100} : std::vector<int64_t>{64, 128, 96};
+    std::vector<HeadsCase> out;
+    for (int64_t K : ks)
+        for (int nq : {1, 2, 3, 4, 5, 7, 8})
+            for (int64_t nrows : {1, 2, 5, 16, 17, 37}) out.push_back({K, nq, nrows});
+    return out;
+}
+
+TEST_P(kernels_isa, GemvHeadsMatchesGemvPerHeadBitForBit) {
+    if (!ks().gemv_heads[id()]) GTEST_SKIP() << "no attention GEMV for this type";
+    uint32_t seed = 700;
+    const TensorType at = vec_dot_type(type());
+    for (const HeadsCase& c : heads_cases(type())) {
+        const size_t rb = row_bytes(type(), c.K), ab = row_bytes(at, c.K);
+        const size_t stride = rb * 3 + 16;  // rows of one KV head inside wider cache rows
+        std::vector<uint8_t> w(stride * size_t(c.nrows)), a(ab * size_t(c.nq) + 8);
+        for (int64_t r = 0; r < c.nrows; ++r)
+            ref().quantize_row[id()](gaussian(c.K, seed++).data(), w.data() + size_t(r) * stride, c.K);
+        for (int h = 0; h < c.nq; ++h)
+            ref().quantize_row[static_cast<uint32_t>(at)](gaussian(c.K, seed++).data(), a.data() + size_t(h) * ab, c.K);
+        const int64_t ldy = c.nrows + 3;
+        std::vector<float> want(size_t(ldy) * size_t(c.nq), -7.0f), got = want;
+        for (int h = 0; h < c.nq; ++h)
+            ks().gemv[id()](c.K, w.data(), stride, c.nrows, a.data() + size_t(h) * ab, want.data() + h * ldy);
+        ks().gemv_heads[id()](c.K, w.data(), stride, c.nrows, c.nq, a.data(), ab, got.data(), ldy);
+        ASSERT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)), 0)
+            << ks().isa << " " << type_name(type()) << " K " << c.K << " heads " << c.nq << " rows " << c.nrows;
+    }
+}
+
+TEST_P(kernels_isa, AxpyHeadsMatchesScalarPerHeadBitForBit) {
+    if (!ref().axpy_rows[id()]) GTEST_SKIP() << "not a KV cache type";
+    uint32_t seed = 900;
+    for (const HeadsCase& c : heads_cases(type())) {
+        const size_t rb = row_bytes(type(), c.K), stride = rb * 3 + 16;
+        std::vector<uint8_t> x(stride * size_t(c.nrows));
+        for (int64_t r = 0; r < c.nrows; ++r)
+            ref().quantize_row[id()](gaussian(c.K, seed++).data(), x.data() + size_t(r) * stride, c.K);
+        const int64_t lda = c.nrows + 5, ldy = c.K + 9;
+        const auto a = gaussian(lda * c.nq, seed++);
+        const auto y0 = gaussian(ldy * c.nq, seed++, 3.0f);
+        std::vector<float> want = y0, got = y0;
+        for (int rep = 0; rep < 2; ++rep) {  // attention accumulates block after block
+            for (int h = 0; h < c.nq; ++h)
+                ref().axpy_rows[id()](c.K, c.nrows, a.data() + h * lda, x.data(), stride, want.data() + h * ldy);
+            ks().axpy_heads[id()](c.K, c.nrows, c.nq, a.data(), lda, x.data(), stride, got.data(), ldy);
+        }
+        ASSERT_EQ(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)), 0)
+            << ks().isa << " " << type_name(type()) << " K " << c.K << " heads " << c.nq << " rows " << c.nrows;
     }
 }
 
