@@ -14,6 +14,12 @@
 
 namespace glint {
 
+namespace {
+// Below this many tokens the per-token row work stays on the calling thread:
+// waking the others costs more than it saves.
+constexpr int32_t kMinThreadedTokens = 4;
+}  // namespace
+
 Context::Context(const Model& model, const ContextParams& params) : model_(model), params_(params) {
     const HParams& hp = model.hparams();
     if (params_.n_ctx < 0 || params_.n_batch < 0 || params_.n_threads < 0 || params_.n_seq_max < 1)
@@ -48,7 +54,10 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
     gate_.resize(B * size_t(hp.n_ff));
     up_.resize(B * size_t(hp.n_ff));
     out_rows_.resize(B * size_t(hp.n_embd));
-    scores_.resize(size_t(params_.n_threads) * (size_t(params_.n_ctx) + 2 * size_t(hp.head_dim) + 64));
+    // Per thread: scores of the query heads sharing a KV head, then their
+    // queries in the cache's dot type (at most 4 bytes an element).
+    const size_t group = size_t(hp.n_head / hp.n_head_kv);
+    scores_.resize(size_t(params_.n_threads) * (group * (size_t(params_.n_ctx) + size_t(hp.head_dim)) + 64));
     size_t act = 0;
     for (const LayerWeights& L : model.layers())
         for (const Weight* w : {&L.wq, &L.wo, &L.w_gate, &L.w_down})
@@ -148,15 +157,25 @@ void Context::forward(const BatchToken* toks, int32_t n) {
     if (n_cpu_layers_ > 0)
         for (int32_t t = 0; t < n; ++t) ops::dequantize_row(model_.tok_embd(), toks[t].token, x_.data() + t * E);
 
+    // Per-token row work (norms, RoPE, cache stores, residuals, SwiGLU) on all
+    // threads for prompts: run on one, it held the two-thread speed-up of
+    // prompt processing near 1.75x. Tokens are independent, so the bits do
+    // not depend on the thread count.
+    auto per_token = [&](auto&& fn) {
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n >= kMinThreadedTokens)
+        for (int32_t t = 0; t < n; ++t) fn(t);
+    };
+
     for (int32_t il = 0; il < n_cpu_layers_; ++il) {
         const LayerWeights& L = model_.layers()[size_t(il)];
         const float* attn_norm = reinterpret_cast<const float*>(L.attn_norm.data);
-        for (int32_t t = 0; t < n; ++t) ops::rms_norm(x_.data() + t * E, attn_norm, xn_.data() + t * E, E, hp.rms_eps);
+        const float* ffn_norm = reinterpret_cast<const float*>(L.ffn_norm.data);
+        per_token([&](int32_t t) { ops::rms_norm(x_.data() + t * E, attn_norm, xn_.data() + t * E, E, hp.rms_eps); });
 
         matmul(L.wq, xn_.data(), n, q_.data(), act_, *ks_, nt);  // [n][Q]
         matmul(L.wk, xn_.data(), n, k_.data(), act_, *ks_, nt);  // [n][KV]
         matmul(L.wv, xn_.data(), n, v_.data(), act_, *ks_, nt);  // [n][KV]
-        for (int32_t t = 0; t < n; ++t) {
+        per_token([&](int32_t t) {
             if (L.bq) ops::add(q_.data() + t * Q, reinterpret_cast<const float*>(L.bq.data), Q);
             if (L.bk) ops::add(k_.data() + t * KV, reinterpret_cast<const float*>(L.bk.data), KV);
             if (L.bv) ops::add(v_.data() + t * KV, reinterpret_cast<const float*>(L.bv.data), KV);
@@ -166,19 +185,21 @@ void Context::forward(const BatchToken* toks, int32_t n) {
                       hp.rope_freq_scale, rope_ff, hp.rope_style);
             store_row(*ks_, kv_.type(), k_.data() + t * KV, kv_.k_row(il, toks[t].seq, toks[t].pos), KV);
             store_row(*ks_, kv_.type(), v_.data() + t * KV, kv_.v_row(il, toks[t].seq, toks[t].pos), KV);
-        }
+        });
         attention(il, toks, n);  // att_[n][Q]
 
         matmul(L.wo, att_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
-        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += xn_[size_t(i)];
-
-        const float* ffn_norm = reinterpret_cast<const float*>(L.ffn_norm.data);
-        for (int32_t t = 0; t < n; ++t) ops::rms_norm(x_.data() + t * E, ffn_norm, xn_.data() + t * E, E, hp.rms_eps);
+        per_token([&](int32_t t) {
+            float* x = x_.data() + t * E;
+            float* xn = xn_.data() + t * E;
+            ops::add(x, xn, E);
+            ops::rms_norm(x, ffn_norm, xn, E, hp.rms_eps);
+        });
         matmul(L.w_gate, xn_.data(), n, gate_.data(), act_, *ks_, nt);  // [n][F]
         matmul(L.w_up, xn_.data(), n, up_.data(), act_, *ks_, nt);      // [n][F]
-        ops::swiglu(gate_.data(), up_.data(), n * F);
+        per_token([&](int32_t t) { ops::swiglu(gate_.data() + t * F, up_.data() + t * F, F); });
         matmul(L.w_down, gate_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
-        for (int64_t i = 0; i < n * E; ++i) x_[size_t(i)] += xn_[size_t(i)];
+        per_token([&](int32_t t) { ops::add(x_.data() + t * E, xn_.data() + t * E, E); });
     }
 
     if (gpu_) {  // one copy of x each way at the boundary, or logits back when the head is there too
@@ -206,9 +227,11 @@ void Context::forward(const BatchToken* toks, int32_t n) {
 // Causal attention of each batch token over its own sequence's cached
 // positions 0..pos. Q is converted to the cache's dot type and the weights to
 // F16 before the V sum when the cache is F16, as the reference engine does.
+// The query heads that share a KV head run together, so each K and V row is
+// read once for all of them (the same bits as one head at a time).
 void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     const HParams& hp = model_.hparams();
-    const int32_t hd = hp.head_dim, n_head = hp.n_head, group = hp.n_head / hp.n_head_kv;
+    const int32_t hd = hp.head_dim, n_head = hp.n_head, n_kv = hp.n_head_kv, group = hp.n_head / hp.n_head_kv;
     const int64_t Q = int64_t(n_head) * hd;
     const float scale = 1.0f / std::sqrt(float(hd));
     const TensorType kt = kv_.type();
@@ -216,55 +239,77 @@ void Context::attention(int32_t il, const BatchToken* toks, int32_t n) {
     const TensorType qt = kernels::vec_dot_type(kt);
     kernels::VecDotFn dot = ks.vec_dot[static_cast<uint32_t>(kt)];
     kernels::QuantizeRowFn quant_q = ks.quantize_row[static_cast<uint32_t>(qt)];
-    kernels::AxpyRowsFn axpy_v = ks.axpy_rows[static_cast<uint32_t>(kt)];
+    kernels::AxpyHeadsFn axpy_v = ks.axpy_heads[static_cast<uint32_t>(kt)];
     kernels::SoftmaxFn softmax = ks.softmax;
-    kernels::GemvFn gemv_k = ks.gemv[static_cast<uint32_t>(kt)];  // null in the scalar set
+    kernels::GemvHeadsFn gemv_k = ks.gemv_heads[static_cast<uint32_t>(kt)];  // null in the scalar set
     const int32_t bs = kv_.params().block_size;
     kernels::QuantizeRowFn to_f16 = ks.quantize_row[static_cast<uint32_t>(TensorType::F16)];
     kernels::DequantizeRowFn from_f16 = ks.dequantize_row[static_cast<uint32_t>(TensorType::F16)];
-    const size_t per_thread = scores_.size() / size_t(params_.n_threads);
+    const int nt = params_.n_threads;
+    const size_t per_thread = scores_.size() / size_t(nt);
+    const int64_t n_ctx = params_.n_ctx;
+    const size_t q_stride = qt == TensorType::F32 ? size_t(hd) * sizeof(float) : row_bytes(qt, hd);
+
+    // A group is split into chunks of heads only when there would otherwise
+    // be too few jobs to keep every thread busy (one token, few KV heads).
+    int32_t chunks = group;
+    for (int32_t c = 1; c <= group; ++c)
+        if (group % c == 0 && int64_t(n) * n_kv * c >= 2 * int64_t(nt)) {
+            chunks = c;
+            break;
+        }
+    const int32_t hc = group / chunks;  // heads per job
 
     int64_t work = 0;  // score dot products in this call
     for (int32_t t = 0; t < n; ++t) work += int64_t(toks[t].pos + 1) * n_head * hd;
-#pragma omp parallel num_threads(params_.n_threads) if (params_.n_threads > 1 && work >= (1 << 15))
+#pragma omp parallel num_threads(nt) if (nt > 1 && work >= (1 << 15))
     {
-        float* scores = scores_.data() + size_t(omp_get_thread_num()) * per_thread;
-        uint8_t* qconv = reinterpret_cast<uint8_t*>(scores + params_.n_ctx);  // [hd] in qt (<= 4 bytes/elem)
+        float* scores = scores_.data() + size_t(omp_get_thread_num()) * per_thread;  // [hc][n_ctx]
+        uint8_t* qconv = reinterpret_cast<uint8_t*>(scores + hc * n_ctx);             // [hc] rows in qt
 #pragma omp for schedule(dynamic)
-        for (int64_t job = 0; job < int64_t(n) * n_head; ++job) {
-            const int32_t t = int32_t(job / n_head), h = int32_t(job % n_head), g = h / group;
+        for (int64_t job = 0; job < int64_t(n) * n_kv * chunks; ++job) {
+            const int32_t t = int32_t(job / (int64_t(n_kv) * chunks));
+            const int32_t rest = int32_t(job % (int64_t(n_kv) * chunks)), g = rest / chunks;
+            const int32_t h0 = g * group + (rest % chunks) * hc;
             const int32_t seq = toks[t].seq, pos = toks[t].pos;
-            const float* q = q_.data() + t * Q + int64_t(h) * hd;
+            const float* q = q_.data() + t * Q + int64_t(h0) * hd;  // hc heads, hd apart
             const uint8_t* qa = reinterpret_cast<const uint8_t*>(q);
             if (qt != TensorType::F32) {
-                quant_q(q, qconv, hd);
+                for (int32_t h = 0; h < hc; ++h) quant_q(q + int64_t(h) * hd, qconv + size_t(h) * q_stride, hd);
                 qa = qconv;
             }
             const size_t head_off = row_bytes(kt, int64_t(g) * hd);
             if (gemv_k) {
-                // A block's positions are consecutive rows: one GEMV per block
+                // A block's positions are consecutive rows: one call per block
                 // (each score equal to the dot bit for bit).
                 for (int32_t j0 = 0; j0 <= pos; j0 += bs) {
                     const int32_t nr = std::min(bs, pos + 1 - j0);
-                    gemv_k(hd, kv_.k_row(il, seq, j0) + head_off, kv_.row_bytes(), nr, qa, scores + j0);
+                    gemv_k(hd, kv_.k_row(il, seq, j0) + head_off, kv_.row_bytes(), nr, hc, qa, q_stride, scores + j0,
+                           n_ctx);
                 }
             } else {
-                for (int32_t j = 0; j <= pos; ++j) scores[j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa);
+                for (int32_t h = 0; h < hc; ++h)
+                    for (int32_t j = 0; j <= pos; ++j)
+                        scores[h * n_ctx + j] = dot(hd, kv_.k_row(il, seq, j) + head_off, qa + size_t(h) * q_stride);
             }
-            softmax(scores, pos + 1, scale);  // scaled first, then the softmax
-            float* out = att_.data() + t * Q + int64_t(h) * hd;
-            std::fill(out, out + hd, 0.0f);
-            if (kt == TensorType::F16) {  // the set's converters: same rounding, vectorized
-                uint16_t half[256];
-                for (int32_t j0 = 0; j0 <= pos; j0 += 256) {
-                    const int32_t m = std::min(256, pos + 1 - j0);
-                    to_f16(scores + j0, half, m);
-                    from_f16(half, scores + j0, m);
+            for (int32_t h = 0; h < hc; ++h) {
+                float* s = scores + h * n_ctx;
+                softmax(s, pos + 1, scale);  // scaled first, then the softmax
+                if (kt == TensorType::F16) {  // the set's converters: same rounding, vectorized
+                    uint16_t half[256];
+                    for (int32_t j0 = 0; j0 <= pos; j0 += 256) {
+                        const int32_t m = std::min(256, pos + 1 - j0);
+                        to_f16(s + j0, half, m);
+                        from_f16(half, s + j0, m);
+                    }
                 }
             }
+            float* out = att_.data() + t * Q + int64_t(h0) * hd;
+            std::fill(out, out + int64_t(hc) * hd, 0.0f);
             // V rows of a block are consecutive too: one call per block.
             for (int32_t j0 = 0; j0 <= pos; j0 += bs)
-                axpy_v(hd, std::min(bs, pos + 1 - j0), scores + j0, kv_.v_row(il, seq, j0) + head_off, kv_.row_bytes(), out);
+                axpy_v(hd, std::min(bs, pos + 1 - j0), hc, scores + j0, n_ctx, kv_.v_row(il, seq, j0) + head_off,
+                       kv_.row_bytes(), out, hd);
         }
     }
 }

@@ -72,7 +72,7 @@ private:
     std::vector<float> att_;   // [n][n_head*head_dim] attention output
     std::vector<float> gate_;  // [n][n_ff]
     std::vector<float> up_;    // [n][n_ff]
-    std::vector<float> scores_;  // [n_threads][n_ctx] attention weights
+    std::vector<float> scores_;  // [n_threads][heads per KV head][n_ctx] attention weights, then queries
     std::vector<float> out_rows_;  // [n][n_embd] normed rows that want logits
     std::vector<uint8_t> act_;   // quantized activations for matmul
     std::vector<float> logits_;  // [n_out][n_vocab]
