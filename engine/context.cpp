@@ -197,7 +197,7 @@ void Context::forward(const BatchToken* toks, int32_t n) {
         });
         matmul(L.w_gate, xn_.data(), n, gate_.data(), act_, *ks_, nt);  // [n][F]
         matmul(L.w_up, xn_.data(), n, up_.data(), act_, *ks_, nt);      // [n][F]
-        per_token([&](int32_t t) { ops::swiglu(gate_.data() + t * F, up_.data() + t * F, F); });
+        per_token([&](int32_t t) { ks_->swiglu(gate_.data() + t * F, up_.data() + t * F, F); });
         matmul(L.w_down, gate_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
         per_token([&](int32_t t) { ops::add(x_.data() + t * E, xn_.data() + t * E, E); });
     }

@@ -33,13 +33,6 @@ void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32_t po
     }
 }
 
-void swiglu(float* gate, const float* up, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        const float g = gate[i];
-        gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-    }
-}
-
 void add(float* y, const float* b, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += b[i];
 }

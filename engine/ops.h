@@ -15,9 +15,6 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
 void rope(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32_t pos, float base,
           float freq_scale, const float* freq_factors, RopeStyle style);
 
-// gate[i] = silu(gate[i]) * up[i]
-void swiglu(float* gate, const float* up, int64_t n);
-
 // y += b
 void add(float* y, const float* b, int64_t n);
 

@@ -62,6 +62,7 @@ KernelSet make_scalar_set() {
     ks.axpy_heads[static_cast<uint32_t>(TensorType::F16)] = axpy_heads_loop<axpy_rows_f16>;
     ks.axpy_heads[static_cast<uint32_t>(TensorType::Q8_0)] = axpy_heads_loop<axpy_rows_q8_0>;
     ks.softmax = softmax_f32;
+    ks.swiglu = swiglu_f32;
     return ks;
 }
 
@@ -95,6 +96,7 @@ KernelSet make_avx2_set() {
     ks.axpy_heads[id(TensorType::F16)] = axpy_heads_loop<avx2::axpy_rows_f16>;
     ks.axpy_heads[id(TensorType::Q8_0)] = axpy_heads_loop<avx2::axpy_rows_q8_0>;
     ks.softmax = avx2::softmax;
+    ks.swiglu = avx2::swiglu;
     ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
     ks.vec_dot[id(TensorType::Q8_0)] = avx2::vec_dot_q8_0_q8_0;
     ks.quantize_row[id(TensorType::Q8_0)] = avx2::quantize_row_q8_0;
@@ -151,6 +153,7 @@ KernelSet make_avx512_set(bool vnni) {
         ks.gemm_narrow[1][static_cast<uint32_t>(t)] = g8;
     };
     ks.softmax = avx512::softmax;
+    ks.swiglu = avx512::swiglu;
     ks.gemv_heads[static_cast<uint32_t>(TensorType::F32)] = avx512::gemv_heads_f32;
     ks.gemv_heads[static_cast<uint32_t>(TensorType::F16)] = avx512::gemv_heads_f16;
     ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512::gemv_q8_0>;

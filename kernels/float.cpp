@@ -54,10 +54,11 @@ void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size
 
 namespace {
 
-// The softmax's exp (kernels/softmax.h).
-float softmax_exp(float x) {
+// The exp of the softmax and SwiGLU (kernels/softmax.h).
+float exp_f32(float x) {
     using namespace exp_poly;
     x = x > kLo ? x : kLo;
+    x = x < kHi ? x : kHi;
     const float t = x * kLog2e + kRound;  // no contraction (-ffp-contract=off)
     const float n = t - kRound;
     float r = x - n * kLn2Hi;
@@ -82,13 +83,20 @@ void softmax_f32(float* x, int64_t n, float scale) {
     }
     float lane[16] = {};
     for (int64_t i = 0; i < n; ++i) {
-        x[i] = softmax_exp(x[i] - m);
+        x[i] = exp_f32(x[i] - m);
         lane[i % 16] += x[i];
     }
     for (int w = 8; w >= 1; w /= 2)
         for (int l = 0; l < w; ++l) lane[l] += lane[l + w];
     const float inv = 1.0f / lane[0];
     for (int64_t i = 0; i < n; ++i) x[i] = x[i] * inv;
+}
+
+void swiglu_f32(float* gate, const float* up, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        gate[i] = g / (1.0f + exp_f32(0.0f - g)) * up[i];
+    }
 }
 
 void quantize_row_bf16(const float* x, void* y, int64_t n) {

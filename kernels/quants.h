@@ -38,6 +38,10 @@ using AxpyRowsFn = void (*)(int64_t n, int64_t nrows, const float* a, const void
 // sum kept in 16 lanes (element i in lane i % 16, in order) added pairwise.
 // Every set gives the same bits (the scalar one in kernels/float.cpp defines them).
 using SoftmaxFn = void (*)(float* x, int64_t n, float scale);
+// SwiGLU in place: gate[i] = g / (1 + exp(0 - g)) * up[i] with g = gate[i],
+// each operation rounded in that order, exp as the softmax's (its input held
+// to [-87, 88]). Every set gives the same bits (ref::swiglu_f32 defines them).
+using SwigluFn = void (*)(float* gate, const float* up, int64_t n);
 // axpy_rows for the nq query heads that share one KV head (grouped-query
 // attention): head h's weights at a + h * lda, its sums at y + h * ldy. Each
 // head's result equals the set's axpy_rows bit for bit; the rows are read
@@ -83,6 +87,7 @@ struct KernelSet {
     AxpyRowsFn axpy_rows[kMaxTypeId] = {};       // KV cache types: F32, F16, Q8_0
     AxpyHeadsFn axpy_heads[kMaxTypeId] = {};     // where axpy_rows is
     SoftmaxFn softmax = nullptr;
+    SwigluFn swiglu = nullptr;
     GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
     GemvHeadsFn gemv_heads[kMaxTypeId] = {};  // KV cache types
     const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id

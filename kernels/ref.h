@@ -28,6 +28,7 @@ float vec_dot_f16(int64_t n, const void* w, const void* a);
 void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 void softmax_f32(float* x, int64_t n, float scale);
+void swiglu_f32(float* gate, const float* up, int64_t n);
 
 void quantize_row_bf16(const float* x, void* y, int64_t n);
 void dequantize_row_bf16(const void* x, float* y, int64_t n);

@@ -1,7 +1,7 @@
-// Constants of the attention softmax's exp, shared by the scalar reference
-// (kernels/float.cpp) and the vector kernels (kernels/softmax_lanes.h): every
-// set evaluates the same multiplies and adds in the same order (no fma, no
-// libm), so all of them give the same bits.
+// Constants of the exp of the attention softmax and of SwiGLU, shared by the
+// scalar reference (kernels/float.cpp) and the vector kernels
+// (kernels/softmax_lanes.h): every set evaluates the same multiplies and adds
+// in the same order (no fma, no libm), so all of them give the same bits.
 #pragma once
 
 namespace glint::kernels::exp_poly {
@@ -9,6 +9,9 @@ namespace glint::kernels::exp_poly {
 // Inputs below kLo are raised to it: e^-87 ~ 1.6e-38 weighs nothing next to
 // the maximum's 1, and 2^n stays a normal number.
 constexpr float kLo = -87.0f;
+// Inputs above kHi are lowered to it: e^88 ~ 1.7e38 is still finite (SwiGLU's
+// exp(-x) of a very negative x; the softmax never exceeds 0).
+constexpr float kHi = 88.0f;
 constexpr float kLog2e = 1.44269504088896f;
 // Adding 1.5 * 2^23 rounds to an integer n, left in the low mantissa bits.
 constexpr float kRound = 12582912.0f;

@@ -23,6 +23,7 @@ void dequantize_row_f16(const void* x, float* y, int64_t n);
 void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
+void swiglu(float* gate, const float* up, int64_t n);
 
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);

@@ -151,7 +151,9 @@ struct Lanes16 {
     static F add(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); }); }
     static F sub(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_sub_ps(x, y); }); }
     static F mul(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_mul_ps(x, y); }); }
+    static F div(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_div_ps(x, y); }); }
     static F max(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_max_ps(x, y); }); }
+    static F min(F a, F b) { return each(a, b, [](__m256 x, __m256 y) { return _mm256_min_ps(x, y); }); }
     static F pow2(F t) {
         auto half = [](__m256 h) {
             const __m256i e = _mm256_add_epi32(_mm256_castps_si256(h),
@@ -182,5 +184,6 @@ struct Lanes16 {
 }  // namespace
 
 void softmax(float* x, int64_t n, float scale) { softmax_lanes::softmax<Lanes16>(x, n, scale); }
+void swiglu(float* gate, const float* up, int64_t n) { softmax_lanes::swiglu<Lanes16>(gate, up, n); }
 
 }  // namespace glint::kernels::avx2

@@ -30,6 +30,7 @@ void gemv_q5_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 
 void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
+void swiglu(float* gate, const float* up, int64_t n);
 
 // Attention rows read once for the query heads sharing a KV head (quants.h).
 void gemv_heads_f32(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,

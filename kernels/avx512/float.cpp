@@ -364,7 +364,9 @@ struct Lanes16 {
     static F add(F a, F b) { return _mm512_add_ps(a, b); }
     static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
     static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+    static F div(F a, F b) { return _mm512_div_ps(a, b); }
     static F max(F a, F b) { return _mm512_max_ps(a, b); }
+    static F min(F a, F b) { return _mm512_min_ps(a, b); }
     static F pow2(F t) {
         const __m512i e = _mm512_add_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(127 - int32_t(exp_poly::kRoundBits)));
         return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
@@ -378,5 +380,6 @@ struct Lanes16 {
 }  // namespace
 
 void softmax(float* x, int64_t n, float scale) { softmax_lanes::softmax<Lanes16>(x, n, scale); }
+void swiglu(float* gate, const float* up, int64_t n) { softmax_lanes::swiglu<Lanes16>(gate, up, n); }
 
 }  // namespace glint::kernels::avx512

@@ -72,7 +72,9 @@ TEST_P(kernels_isa, EntriesPresentWhereScalarHasThem) {
     EXPECT_EQ(ks().axpy_rows[id()] != nullptr, ref().axpy_rows[id()] != nullptr);
     EXPECT_EQ(ks().axpy_heads[id()] != nullptr, ref().axpy_rows[id()] != nullptr);
     // Matrix kernels: attention scores of several heads wherever there is a KV cache type's GEMV.
-    if (ref().axpy_rows[id()]) EXPECT_EQ(ks().gemv_heads[id()] != nullptr, ks().gemv[id()] != nullptr);
+    if (ref().axpy_rows[id()]) {
+        EXPECT_EQ(ks().gemv_heads[id()] != nullptr, ks().gemv[id()] != nullptr);
+    }
 }
 
 TEST_P(kernels_isa, QuantizeMatchesScalarBitForBit) {

@@ -1,7 +1,9 @@
-// The attention softmax: the scalar set against double precision, and every
-// SIMD set against the scalar one bit for bit (one result on every CPU).
+// The attention softmax and SwiGLU: the scalar set against double precision,
+// and every SIMD set against the scalar one bit for bit (one result on every CPU).
 #include <cmath>
 #include <cstring>
+#include <iterator>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,6 +92,65 @@ TEST(kernels_softmax, EverySetMatchesScalarBitForBit) {
                     << ks->isa << " n " << x.size() << " scale " << scale;
                 ++checked;
             }
+        }
+    }
+    if (checked == 0) GTEST_SKIP() << "no SIMD kernel set on this CPU";
+}
+
+// SwiGLU inputs as the feed-forward makes them (gate pre-activations of a few
+// units, some tens), plus the edges of the exp's range and beyond it, zeros
+// and subnormals; lengths with every tail.
+std::vector<std::pair<std::vector<float>, std::vector<float>>> swiglu_cases() {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    const float edges[] = {0.0f,  -0.0f, 1e-40f, -1e-40f, 86.9f, -86.9f, 87.5f, -87.5f,
+                           88.0f, -88.0f, 89.0f, -89.0f,  200.0f, -200.0f, 1e30f, -1e30f};
+    std::vector<std::pair<std::vector<float>, std::vector<float>>> out;
+    for (int64_t n : {1, 2, 15, 16, 17, 33, 100, 1000, 5632}) {
+        for (float s : {2.0f, 30.0f}) {
+            std::vector<float> g(static_cast<size_t>(n)), u(static_cast<size_t>(n));
+            for (size_t i = 0; i < g.size(); ++i) {
+                g[i] = s * nd(rng);
+                u[i] = nd(rng);
+            }
+            for (size_t i = 0; i < g.size() && i < std::size(edges); i += 2) g[i] = edges[i];
+            out.emplace_back(g, u);
+        }
+    }
+    return out;
+}
+
+// Against g / (1 + e^-g) * u in double: 1e-6 of the result (the exp's few
+// ulps, one division, one product), plus 1e-35 * |u| for gates below -88,
+// where the exact result is under 6e-37 * |u| and the exp's input is held.
+TEST(kernels_swiglu, ScalarMatchesDoublePrecision) {
+    for (const auto& [g, u] : swiglu_cases()) {
+        std::vector<float> got = g;
+        scalar().swiglu(got.data(), u.data(), int64_t(g.size()));
+        for (size_t i = 0; i < g.size(); ++i) {
+            const double gd = g[i], want = gd / (1.0 + std::exp(-gd)) * double(u[i]);
+            EXPECT_NEAR(got[i], want, 1e-6 * std::fabs(want) + 1e-35 * std::fabs(double(u[i])))
+                << "n " << g.size() << " i " << i << " gate " << g[i] << " up " << u[i];
+        }
+    }
+    std::vector<float> g = {0.0f, 1.0f}, u = {5.0f, 2.0f};
+    scalar().swiglu(g.data(), u.data(), 2);
+    EXPECT_EQ(g[0], 0.0f);
+    EXPECT_NEAR(g[1], 2.0 / (1.0 + std::exp(-1.0)), 2e-7);
+}
+
+TEST(kernels_swiglu, EverySetMatchesScalarBitForBit) {
+    int checked = 0;
+    for (const KernelSet* ks : kernel_set_variants()) {
+        ASSERT_NE(ks->swiglu, nullptr) << ks->isa;
+        if (std::string(ks->isa) == "scalar") continue;
+        for (const auto& [g, u] : swiglu_cases()) {
+            std::vector<float> want = g, got = g;
+            scalar().swiglu(want.data(), u.data(), int64_t(g.size()));
+            ks->swiglu(got.data(), u.data(), int64_t(g.size()));
+            ASSERT_EQ(std::memcmp(want.data(), got.data(), g.size() * sizeof(float)), 0)
+                << ks->isa << " n " << g.size();
+            ++checked;
         }
     }
     if (checked == 0) GTEST_SKIP() << "no SIMD kernel set on this CPU";

@@ -205,7 +205,7 @@ TEST_F(VulkanOps, SwigluAndAddMatchCpu) {
         vk::add(rec, *rb, *ub, n, n);    // residual
     });
     std::vector<float> sw = g, bias = u, res = g;
-    ops::swiglu(sw.data(), u.data(), n);
+    kernels::find_kernel_set("scalar")->swiglu(sw.data(), u.data(), n);
     for (uint32_t i = 0; i < n; i += row) ops::add(bias.data() + i, b.data(), std::min(row, n - i));
     ops::add(res.data(), u.data(), n);
     EXPECT_LE(nmse_of(read(*gb, n), sw), kOpNmse);
