@@ -172,9 +172,8 @@ void Context::forward(const BatchToken* toks, int32_t n) {
         const float* ffn_norm = reinterpret_cast<const float*>(L.ffn_norm.data);
         per_token([&](int32_t t) { ops::rms_norm(x_.data() + t * E, attn_norm, xn_.data() + t * E, E, hp.rms_eps); });
 
-        matmul(L.wq, xn_.data(), n, q_.data(), act_, *ks_, nt);  // [n][Q]
-        matmul(L.wk, xn_.data(), n, k_.data(), act_, *ks_, nt);  // [n][KV]
-        matmul(L.wv, xn_.data(), n, v_.data(), act_, *ks_, nt);  // [n][KV]
+        // q_ [n][Q], k_ and v_ [n][KV]
+        matmul_shared({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), n, act_, *ks_, nt);
         per_token([&](int32_t t) {
             if (L.bq) ops::add(q_.data() + t * Q, reinterpret_cast<const float*>(L.bq.data), Q);
             if (L.bk) ops::add(k_.data() + t * KV, reinterpret_cast<const float*>(L.bk.data), KV);
@@ -195,8 +194,7 @@ void Context::forward(const BatchToken* toks, int32_t n) {
             ops::add(x, xn, E);
             ops::rms_norm(x, ffn_norm, xn, E, hp.rms_eps);
         });
-        matmul(L.w_gate, xn_.data(), n, gate_.data(), act_, *ks_, nt);  // [n][F]
-        matmul(L.w_up, xn_.data(), n, up_.data(), act_, *ks_, nt);      // [n][F]
+        matmul_shared({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), n, act_, *ks_, nt);  // [n][F]
         per_token([&](int32_t t) { ks_->swiglu(gate_.data() + t * F, up_.data() + t * F, F); });
         matmul(L.w_down, gate_.data(), n, xn_.data(), act_, *ks_, nt);  // [n][E]
         per_token([&](int32_t t) { ops::add(x_.data() + t * E, xn_.data() + t * E, E); });

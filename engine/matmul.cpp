@@ -118,32 +118,40 @@ size_t matmul_scratch_bytes(TensorType weight_type, int64_t cols, int64_t n_tok)
     return most + 64;
 }
 
-void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& act,
-            const kernels::KernelSet& ks, int n_threads) {
-    const TensorType at = kernels::vec_dot_type(W.type);
-    const auto at_id = static_cast<uint32_t>(at);
-    const auto wt_id = static_cast<uint32_t>(W.type);
-    const int64_t rows = W.rows, cols = W.cols;
-    const size_t a_stride = row_bytes(at, cols);
-    const kernels::GemvFn gemv = ks.gemv[wt_id];
-    const kernels::GemmKernel* gk = choose_gemm(&ks, W.type, n_tok);
+namespace {
 
-    const ActLayout lay = act_layout(&ks, W.type, cols, n_tok);
+// The products of Ws[i] (same columns, same activation layout) into ys[i].
+void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float* x, int64_t n_tok,
+                 std::vector<uint8_t>& act, const kernels::KernelSet& ks, int n_threads) {
+    const Weight& W0 = *Ws[0];
+    const TensorType at = kernels::vec_dot_type(W0.type);
+    const auto at_id = static_cast<uint32_t>(at);
+    const int64_t cols = W0.cols;
+    const size_t a_stride = row_bytes(at, cols);
+    const kernels::GemmKernel* gk = choose_gemm(&ks, W0.type, n_tok);  // the shared layout (null: GEMV)
+
+    const ActLayout lay = act_layout(&ks, W0.type, cols, n_tok);
     uint8_t* abuf = aligned(act, lay.total);
     const uint8_t* a = at == TensorType::F32 ? reinterpret_cast<const uint8_t*>(x) : abuf;
     uint8_t* prep = abuf + lay.prep;
     const kernels::QuantizeRowFn quant = ks.quantize_row[at_id];
 
-    if (!gemv) {  // scalar set
+    if (!ks.gemv[static_cast<uint32_t>(W0.type)]) {  // scalar set
         if (at != TensorType::F32) {
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (n_tok > 8 && n_threads > 1)
             for (int64_t t = 0; t < n_tok; ++t) quant(x + t * cols, abuf + size_t(t) * a_stride, cols);
         }
-        matmul_dots(W, a, a_stride, n_tok, y, ks, n_threads);
+        for (int i = 0; i < nw; ++i) matmul_dots(*Ws[i], a, a_stride, n_tok, ys[i], ks, n_threads);
         return;
     }
 
-    const bool threaded = n_threads > 1 && rows * cols * n_tok >= kMinParallelWork;
+    int64_t work = 0;
+    size_t scratch = 0;
+    for (int i = 0; i < nw; ++i) {
+        work += Ws[i]->rows * cols * n_tok;
+        if (gk) scratch = std::max(scratch, choose_gemm(&ks, Ws[i]->type, n_tok)->scratch_bytes(cols));
+    }
+    const bool threaded = n_threads > 1 && work >= kMinParallelWork;
     const int64_t groups = gk ? (n_tok + gk->group - 1) / gk->group : 0;
     const size_t gbytes = gk ? gk->prep_bytes(cols) : 0;
     auto quantize = [&](int64_t t0, int64_t t1, uint8_t* dst) {
@@ -157,9 +165,10 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
             gk->prep(cols, a + size_t(t0) * a_stride, a_stride, n, prep + size_t(g) * gbytes);
         }
     };
-    // One parallel region per product, each thread with an even share of the
-    // work and, where the shape allows, no barrier inside: a thread that waits
-    // for a descheduled peer loses a whole time slice on a busy machine.
+    // One parallel region for all the products, each thread with an even
+    // share of the work and, where the shape allows, no barrier inside: a
+    // thread that waits for a descheduled peer loses a whole time slice on a
+    // busy machine.
     //  - GEMM with enough token groups: threads split the tokens, each
     //    quantizing and preparing its own, and run all rows.
     //  - Otherwise threads split the rows; one token (GEMV) is quantized by
@@ -174,8 +183,12 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
             const int64_t t0 = g0 * gk->group, t1 = std::min(n_tok, g1 * gk->group);
             quantize(t0, t1, abuf);
             prepare(g0, g1);
-            gk->run(cols, W.data, W.row_stride, rows, prep + size_t(g0) * gbytes, t1 - t0, y + t0 * rows, rows,
-                    thread_scratch(gk->scratch_bytes(cols)));
+            for (int i = 0; i < nw; ++i) {
+                const Weight& W = *Ws[i];
+                choose_gemm(&ks, W.type, n_tok)
+                    ->run(cols, W.data, W.row_stride, W.rows, prep + size_t(g0) * gbytes, t1 - t0, ys[i] + t0 * W.rows,
+                          W.rows, thread_scratch(scratch));
+            }
         } else {
             const uint8_t* av = a;
             if (!gk && n_tok == 1 && nt > 1 && at != TensorType::F32) {
@@ -195,17 +208,23 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
 #pragma omp barrier
                 }
             }
-            const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
-            const auto [u0, u1] = split(units, nt, tid);
-            const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
-            if (r1 > r0) {
+            for (int i = 0; i < nw; ++i) {
+                const Weight& W = *Ws[i];
+                float* y = ys[i];
+                const int64_t rows = W.rows;
+                const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
+                const auto [u0, u1] = split(units, nt, tid);
+                const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
+                if (r1 <= r0) continue;
                 if (gk) {
-                    gk->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
-                            thread_scratch(gk->scratch_bytes(cols)));
+                    choose_gemm(&ks, W.type, n_tok)
+                        ->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
+                              thread_scratch(scratch));
                 } else {
                     // Several tokens: blocks of rows small enough to stay in L2
                     // while every token passes over them, so the weights come
                     // from memory once per step, not once per token.
+                    const kernels::GemvFn gemv = ks.gemv[static_cast<uint32_t>(W.type)];
                     const int64_t blk = n_tok == 1 ? r1 - r0 : gemv_block_rows(W.row_stride);
                     for (int64_t b0 = r0; b0 < r1; b0 += blk) {
                         const int64_t b1 = std::min(r1, b0 + blk);
@@ -216,6 +235,43 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
             }
         }
     }
+}
+
+// Whether W and V can share quantized, prepared activations (and a region).
+bool same_activations(const Weight& W, const Weight& V, const kernels::KernelSet& ks, int64_t n_tok) {
+    if (W.cols != V.cols || kernels::vec_dot_type(W.type) != kernels::vec_dot_type(V.type)) return false;
+    if ((ks.gemv[static_cast<uint32_t>(W.type)] == nullptr) != (ks.gemv[static_cast<uint32_t>(V.type)] == nullptr))
+        return false;
+    const kernels::GemmKernel* a = choose_gemm(&ks, W.type, n_tok);
+    const kernels::GemmKernel* b = choose_gemm(&ks, V.type, n_tok);
+    if (!a || !b) return a == b;
+    return a->group == b->group && a->prep == b->prep && a->prep_bytes == b->prep_bytes;
+}
+
+}  // namespace
+
+void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& act,
+            const kernels::KernelSet& ks, int n_threads) {
+    const Weight* ws[] = {&W};
+    float* ys[] = {y};
+    matmul_impl(ws, ys, 1, x, n_tok, act, ks, n_threads);
+}
+
+void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> products, const float* x,
+                   int64_t n_tok, std::vector<uint8_t>& act, const kernels::KernelSet& ks, int n_threads) {
+    constexpr int kMax = 8;
+    const Weight* ws[kMax];
+    float* ys[kMax];
+    int nw = 0;
+    for (const auto& [w, y] : products) {
+        if (nw == kMax || (nw > 0 && !same_activations(*ws[0], *w, ks, n_tok))) {
+            matmul(*w, x, n_tok, y, act, ks, n_threads);  // another layout: a product of its own
+            continue;
+        }
+        ws[nw] = w;
+        ys[nw++] = y;
+    }
+    if (nw > 0) matmul_impl(ws, ys, nw, x, n_tok, act, ks, n_threads);
 }
 
 }  // namespace glint

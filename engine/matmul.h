@@ -2,6 +2,8 @@
 // set the Context picked (kernels/quants.h); the Vulkan backend plugs in per layer.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "engine/model.h"
@@ -24,6 +26,14 @@ namespace glint {
 // token gives the same logits. The scalar set runs vec_dot per (row, token).
 void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vector<uint8_t>& act,
             const kernels::KernelSet& ks, int n_threads);
+
+// Several products of the same x (attention's Q, K and V; the feed-forward's
+// gate and up), each {W, y} as matmul(W, x, n_tok, y, ...) with the same bits,
+// but x is quantized and prepared once and all run in one parallel region
+// where their kernels share an activation layout (up to 8; a product whose
+// layout differs from the first's runs on its own).
+void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> products, const float* x,
+                   int64_t n_tok, std::vector<uint8_t>& act, const kernels::KernelSet& ks, int n_threads);
 
 // Bytes of `act` scratch that matmul needs for n_tok rows of n columns of W's type.
 size_t matmul_scratch_bytes(TensorType weight_type, int64_t cols, int64_t n_tok);

@@ -1,7 +1,7 @@
 // engine/matmul on every kernel-set variant: whatever the thread count and
 // whichever path it takes (GEMV per thread, GEMM split by rows or by token
 // groups), every output equals the set's vec_dot of the quantized activation
-// row with the weight row, bit for bit.
+// row with the weight row, bit for bit; matmul_shared equals separate matmuls.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -66,6 +66,71 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
                             << ks.isa << " " << type_name(t) << " rows " << rows << " n_tok " << n_tok << " threads "
                             << threads << " at (" << i << ", " << r << "): " << got << " vs " << want;
                     }
+            }
+        }
+    }
+}
+
+Weight random_weight(TensorType t, int64_t rows, int64_t cols, std::vector<uint8_t>& data, std::mt19937& rng) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    const size_t ws = row_bytes(t, cols);
+    data.resize(ws * size_t(rows));
+    std::vector<float> tmp(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+        for (auto& v : tmp) v = nd(rng);
+        quantize_row_ref(t, tmp.data(), data.data() + size_t(r) * ws, cols);
+    }
+    Weight W;
+    W.type = t;
+    W.rows = rows;
+    W.cols = cols;
+    W.data = data.data();
+    W.row_stride = ws;
+    return W;
+}
+
+// matmul_shared against one matmul per weight: the same bits, whether the
+// weights share an activation layout (Q/K/V of a K-quant mix, gate/up) or not
+// (then each runs on its own).
+TEST(engine_matmul_shared, EqualsSeparateProducts) {
+    const std::vector<std::vector<TensorType>> mixes = {
+        {TensorType::Q4_K, TensorType::Q4_K, TensorType::Q6_K},  // Q4_K_M's attention
+        {TensorType::Q5_K, TensorType::Q5_K},
+        {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q8_0},
+        {TensorType::Q4_K, TensorType::Q8_0, TensorType::Q6_K},  // the Q8_0 one on its own
+        {TensorType::F16, TensorType::F32},
+    };
+    const int64_t cols = 512, rows[] = {96, 32, 160};
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    for (const KernelSet* ks : kernel_set_variants()) {
+        for (const auto& mix : mixes) {
+            std::vector<std::vector<uint8_t>> data(mix.size());
+            std::vector<Weight> ws;
+            for (size_t i = 0; i < mix.size(); ++i) ws.push_back(random_weight(mix[i], rows[i], cols, data[i], rng));
+            // GEMV, a few tokens, GEMM with rows split, GEMM with token groups split (2 threads)
+            for (int64_t n_tok : {1, 3, 17, 64}) {
+                std::vector<float> x(static_cast<size_t>(n_tok * cols));
+                for (auto& v : x) v = nd(rng);
+                for (int threads : {1, 2, 3}) {
+                    std::vector<std::vector<float>> want(mix.size()), got(mix.size());
+                    std::vector<uint8_t> act;
+                    for (size_t i = 0; i < mix.size(); ++i) {
+                        want[i].assign(size_t(n_tok * ws[i].rows), NAN);
+                        got[i] = want[i];
+                        matmul(ws[i], x.data(), n_tok, want[i].data(), act, *ks, threads);
+                    }
+                    if (mix.size() == 3)
+                        matmul_shared({{&ws[0], got[0].data()}, {&ws[1], got[1].data()}, {&ws[2], got[2].data()}},
+                                      x.data(), n_tok, act, *ks, threads);
+                    else
+                        matmul_shared({{&ws[0], got[0].data()}, {&ws[1], got[1].data()}}, x.data(), n_tok, act, *ks,
+                                      threads);
+                    for (size_t i = 0; i < mix.size(); ++i)
+                        ASSERT_EQ(std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)), 0)
+                            << ks->isa << " product " << i << " (" << type_name(mix[i]) << ") n_tok " << n_tok
+                            << " threads " << threads;
+                }
             }
         }
     }
