@@ -18,6 +18,24 @@ using namespace glint::kernels;
 
 namespace {
 
+Weight random_weight(TensorType t, int64_t rows, int64_t cols, std::vector<uint8_t>& data, std::mt19937& rng) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    const size_t ws = row_bytes(t, cols);
+    data.resize(ws * size_t(rows));
+    std::vector<float> tmp(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+        for (auto& v : tmp) v = nd(rng);
+        quantize_row_ref(t, tmp.data(), data.data() + size_t(r) * ws, cols);
+    }
+    Weight W;
+    W.type = t;
+    W.rows = rows;
+    W.cols = cols;
+    W.data = data.data();
+    W.row_stride = ws;
+    return W;
+}
+
 class engine_matmul : public testing::TestWithParam<std::tuple<const KernelSet*, TensorType>> {};
 
 TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
@@ -30,19 +48,9 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
     std::normal_distribution<float> nd(0.0f, 1.0f);
     // 2000 rows: several L2-sized row blocks for the few-token GEMV path.
     for (int64_t rows : {37, 160, 2000}) {
-        const size_t ws = row_bytes(t, cols), as = row_bytes(at, cols);
-        std::vector<uint8_t> wdata(ws * size_t(rows));
-        std::vector<float> tmp(static_cast<size_t>(cols));
-        for (int64_t r = 0; r < rows; ++r) {
-            for (auto& v : tmp) v = nd(rng);
-            quantize_row_ref(t, tmp.data(), wdata.data() + size_t(r) * ws, cols);
-        }
-        Weight W;
-        W.type = t;
-        W.rows = rows;
-        W.cols = cols;
-        W.data = wdata.data();
-        W.row_stride = ws;
+        const size_t as = row_bytes(at, cols);
+        std::vector<uint8_t> wdata;
+        const Weight W = random_weight(t, rows, cols, wdata, rng);
         const std::vector<int64_t> toks = rows > 1000 ? std::vector<int64_t>{3, 7} : std::vector<int64_t>{1, 2, 5, 17, 64, 100};
         for (int64_t n_tok : toks) {
             std::vector<float> x(static_cast<size_t>(n_tok * cols));
@@ -69,24 +77,6 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
             }
         }
     }
-}
-
-Weight random_weight(TensorType t, int64_t rows, int64_t cols, std::vector<uint8_t>& data, std::mt19937& rng) {
-    std::normal_distribution<float> nd(0.0f, 1.0f);
-    const size_t ws = row_bytes(t, cols);
-    data.resize(ws * size_t(rows));
-    std::vector<float> tmp(static_cast<size_t>(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-        for (auto& v : tmp) v = nd(rng);
-        quantize_row_ref(t, tmp.data(), data.data() + size_t(r) * ws, cols);
-    }
-    Weight W;
-    W.type = t;
-    W.rows = rows;
-    W.cols = cols;
-    W.data = data.data();
-    W.row_stride = ws;
-    return W;
 }
 
 // matmul_shared against one matmul per weight: the same bits, whether the
