@@ -120,7 +120,9 @@ size_t matmul_scratch_bytes(TensorType weight_type, int64_t cols, int64_t n_tok)
 
 namespace {
 
-// The products of Ws[i] (same columns, same activation layout) into ys[i].
+constexpr int kMaxShared = 8;  // products in one matmul_shared region
+
+// The products of Ws[i] (same columns, same activation layout; nw <= kMaxShared) into ys[i].
 void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float* x, int64_t n_tok,
                  std::vector<uint8_t>& act, const kernels::KernelSet& ks, int n_threads) {
     const Weight& W0 = *Ws[0];
@@ -147,9 +149,13 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
 
     int64_t work = 0;
     size_t scratch = 0;
+    const kernels::GemmKernel* gks[kMaxShared] = {};  // each product's own kernel on the shared layout
     for (int i = 0; i < nw; ++i) {
         work += Ws[i]->rows * cols * n_tok;
-        if (gk) scratch = std::max(scratch, choose_gemm(&ks, Ws[i]->type, n_tok)->scratch_bytes(cols));
+        if (gk) {
+            gks[i] = choose_gemm(&ks, Ws[i]->type, n_tok);
+            scratch = std::max(scratch, gks[i]->scratch_bytes(cols));
+        }
     }
     const bool threaded = n_threads > 1 && work >= kMinParallelWork;
     const int64_t groups = gk ? (n_tok + gk->group - 1) / gk->group : 0;
@@ -185,9 +191,8 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
             prepare(g0, g1);
             for (int i = 0; i < nw; ++i) {
                 const Weight& W = *Ws[i];
-                choose_gemm(&ks, W.type, n_tok)
-                    ->run(cols, W.data, W.row_stride, W.rows, prep + size_t(g0) * gbytes, t1 - t0, ys[i] + t0 * W.rows,
-                          W.rows, thread_scratch(scratch));
+                gks[i]->run(cols, W.data, W.row_stride, W.rows, prep + size_t(g0) * gbytes, t1 - t0,
+                            ys[i] + t0 * W.rows, W.rows, thread_scratch(scratch));
             }
         } else {
             const uint8_t* av = a;
@@ -217,9 +222,8 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
                 const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
                 if (r1 <= r0) continue;
                 if (gk) {
-                    choose_gemm(&ks, W.type, n_tok)
-                        ->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
-                              thread_scratch(scratch));
+                    gks[i]->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
+                                thread_scratch(scratch));
                 } else {
                     // Several tokens: blocks of rows small enough to stay in L2
                     // while every token passes over them, so the weights come
@@ -259,12 +263,11 @@ void matmul(const Weight& W, const float* x, int64_t n_tok, float* y, std::vecto
 
 void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> products, const float* x,
                    int64_t n_tok, std::vector<uint8_t>& act, const kernels::KernelSet& ks, int n_threads) {
-    constexpr int kMax = 8;
-    const Weight* ws[kMax];
-    float* ys[kMax];
+    const Weight* ws[kMaxShared];
+    float* ys[kMaxShared];
     int nw = 0;
     for (const auto& [w, y] : products) {
-        if (nw == kMax || (nw > 0 && !same_activations(*ws[0], *w, ks, n_tok))) {
+        if (nw == kMaxShared || (nw > 0 && !same_activations(*ws[0], *w, ks, n_tok))) {
             matmul(*w, x, n_tok, y, act, ks, n_threads);  // another layout: a product of its own
             continue;
         }

@@ -198,24 +198,17 @@ void heads_tile(int64_t K, const typename L::T* const rows[], const float* q, in
     constexpr int RT = 16 / HT;
     __m512 acc[16];
     for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+    auto step = [&](int64_t i, auto load) {  // elements [i, i + 16) of every dot
+        __m512 w[RT];
+        for (int r = 0; r < RT; ++r) w[r] = load(rows[r] + i);
+        for (int h = 0; h < HT; ++h) {
+            const __m512 qv = _mm512_load_ps(q + h * K16 + i);
+            for (int r = 0; r < RT; ++r) acc[h * RT + r] = _mm512_fmadd_ps(w[r], qv, acc[h * RT + r]);
+        }
+    };
     int64_t i = 0;
-    for (; i + 16 <= K; i += 16) {
-        __m512 w[RT];
-        for (int r = 0; r < RT; ++r) w[r] = L::load(rows[r] + i);
-        for (int h = 0; h < HT; ++h) {
-            const __m512 qv = _mm512_load_ps(q + h * K16 + i);
-            for (int r = 0; r < RT; ++r) acc[h * RT + r] = _mm512_fmadd_ps(w[r], qv, acc[h * RT + r]);
-        }
-    }
-    if (i < K) {
-        const __mmask16 m = tail_mask(K - i);
-        __m512 w[RT];
-        for (int r = 0; r < RT; ++r) w[r] = L::load_tail(rows[r] + i, m);
-        for (int h = 0; h < HT; ++h) {
-            const __m512 qv = _mm512_load_ps(q + h * K16 + i);
-            for (int r = 0; r < RT; ++r) acc[h * RT + r] = _mm512_fmadd_ps(w[r], qv, acc[h * RT + r]);
-        }
-    }
+    for (; i + 16 <= K; i += 16) step(i, [](const typename L::T* p) { return L::load(p); });
+    if (i < K) step(i, [m = tail_mask(K - i)](const typename L::T* p) { return L::load_tail(p, m); });
     _mm512_storeu_ps(res, reduce16x16(acc));
 }
 
