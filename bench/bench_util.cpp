@@ -52,8 +52,12 @@ std::string lower(std::string s) {
 std::vector<const kernels::KernelSet*> bench_sets() {
     const auto all = kernels::kernel_set_variants();
     const char* env = std::getenv("GLINT_BENCH_ISA");
-    if (!env || !*env) return all;
     std::vector<const kernels::KernelSet*> out;
+    if (!env || !*env) {
+        for (const kernels::KernelSet* ks : all)
+            if (std::string(ks->isa).find("emulated") == std::string::npos) out.push_back(ks);
+        return out;
+    }
     std::stringstream ss(env);
     std::string name;
     while (std::getline(ss, name, ','))

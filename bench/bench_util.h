@@ -29,7 +29,8 @@ Matrix make_matrix(TensorType t, int64_t rows, int64_t cols, uint32_t seed = 1);
 
 std::vector<float> make_activations(int64_t n_tok, int64_t cols, uint32_t seed = 7);
 
-// Kernel sets to time: GLINT_BENCH_ISA (comma list) or every available variant.
+// Kernel sets to time: GLINT_BENCH_ISA (comma list) or every available variant
+// but the test-only emulated one (which GLINT_BENCH_ISA can still name).
 std::vector<const kernels::KernelSet*> bench_sets();
 
 std::string lower(std::string s);

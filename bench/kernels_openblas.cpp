@@ -25,7 +25,7 @@ void BM_Sgemm(benchmark::State& st, TensorType t, Shape s, bool tiles) {
     const Matrix m = make_matrix(t, s.rows, s.cols);
     const auto x = make_activations(n_tok, s.cols);
     std::vector<float> y(static_cast<size_t>(n_tok * s.rows));
-    const auto& ks = *kernels::kernel_set_variants().back();
+    const auto& ks = kernels::active_kernels();
     const auto deq = ks.dequantize_row[static_cast<uint32_t>(t)];
     constexpr int64_t kTile = 256;
     std::vector<float> wf(static_cast<size_t>((tiles ? kTile : s.rows) * s.cols));

@@ -14,6 +14,9 @@
 #ifdef GLINT_HAVE_AVX512
 #include "kernels/avx512/avx512.h"
 #endif
+#ifdef GLINT_HAVE_AVX512VNNI
+#include "kernels/avx512vnni/avx512vnni.h"
+#endif
 
 namespace glint::kernels {
 namespace {
@@ -128,10 +131,17 @@ KernelSet make_avx2_set() {
 #endif
 
 #ifdef GLINT_HAVE_AVX512
+#ifdef GLINT_HAVE_AVX512VNNI
+constexpr bool kVnniCompiled = true;
+#else
+constexpr bool kVnniCompiled = false;
+#endif
+
 // The AVX2 set's quantizers (bit-exact already) plus AVX-512 dots and matrix
-// kernels. `vnni`: use the VNNI variants where there are some.
+// kernels. `vnni`: use the VNNI variants (where compiled in).
 KernelSet make_avx512_set(bool vnni) {
     KernelSet ks = make_avx2_set();
+    vnni = vnni && kVnniCompiled;
     ks.isa = vnni ? "avx512" : (cpu_features().avx512vnni ? "avx512-novnni" : "avx512");
     ks.vnni = vnni;
     auto put = [&ks](TensorType t, VecDotFn dot, GemvFn gemv, const GemmKernel* gemm) {
@@ -162,6 +172,21 @@ KernelSet make_avx512_set(bool vnni) {
     narrow(TensorType::Q4_K, &avx512::gemm4_q4_K, &avx512::gemm8_q4_K);
     narrow(TensorType::Q5_K, &avx512::gemm4_q5_K, &avx512::gemm8_q5_K);
     narrow(TensorType::Q6_K, &avx512::gemm4_q6_K, &avx512::gemm8_q6_K);
+#ifdef GLINT_HAVE_AVX512VNNI
+    if (vnni) {
+        ks.gemm[static_cast<uint32_t>(TensorType::Q4_0)] = &avx512vnni::gemm_q4_0;
+        ks.gemm[static_cast<uint32_t>(TensorType::Q8_0)] = &avx512vnni::gemm_q8_0;
+    }
+#endif
+    return ks;
+}
+
+// For tests: the AVX-512 set with the VNNI GEMM code running on emulated vpdpbusd.
+KernelSet make_avx512_vnni_emulated_set() {
+    KernelSet ks = make_avx512_set(false);
+    ks.isa = "avx512-vnni-emulated";
+    ks.gemm[static_cast<uint32_t>(TensorType::Q4_0)] = &avx512::gemm_q4_0_dot4_emulated;
+    ks.gemm[static_cast<uint32_t>(TensorType::Q8_0)] = &avx512::gemm_q8_0_dot4_emulated;
     return ks;
 }
 #endif
@@ -187,9 +212,13 @@ std::vector<const KernelSet*> detect_sets() {
 std::vector<const KernelSet*> detect_variants() {
     std::vector<const KernelSet*> v = available_kernel_sets();
 #ifdef GLINT_HAVE_AVX512
-    if (cpu_features().has_avx512_set() && cpu_features().avx512vnni) {
+    if (cpu_features().has_avx512_set() && cpu_features().avx512vnni && kVnniCompiled) {
         static const KernelSet plain = make_avx512_set(false);
         v.push_back(&plain);
+    }
+    if (cpu_features().has_avx512_set()) {
+        static const KernelSet emulated = make_avx512_vnni_emulated_set();
+        v.push_back(&emulated);
     }
 #endif
     return v;

@@ -5,10 +5,13 @@
 // acc = fma(d_w * d_a, float(s_b), acc) over blocks in order, acc starting at 0.
 //
 // GEMM: V::kLanes activation rows per group, transposed so a vector holds 4
-// consecutive elements (Q4_0, int8) or 2 (Q8_0, int16) of each token; each
-// weight row is decoded once per pass and its pieces broadcast.
-// Prepared group, per block of 32 (L = kLanes): Q4_0: int8 [8][L][4], float
-// d[L], int32 8 * sum[L] (40 L bytes). Q8_0: int16 [16][L][2], float d[L] (68 L).
+// consecutive elements (int8) or 2 (int16) of each token; each weight row is
+// decoded once per pass and its pieces broadcast. Weights go as unsigned bytes
+// u = q + bias (Q4_0: the 4-bit q, bias 8) against int8 activations, less
+// bias * sum(a); Q8_0 does so (u = q + 128) only where V::kDot4 (VNNI: 4 byte
+// products per int32 lane, no 16-bit saturation), else as int16 pairs.
+// Prepared group, per block of 32 (L = kLanes): bytes: int8 [8][L][4], float
+// d[L], int32 bias * sum[L] (40 L bytes); int16: int16 [16][L][2], float d[L] (68 L).
 //
 // Included only by ISA translation units, after V is defined; everything has
 // internal linkage (see the rule in kernels/avx2/avx2.h).
@@ -73,9 +76,13 @@ inline float dot_q8_0(int64_t n, const block_q8_0* x, const block_q8_0* y) {
 }
 
 template <class V, bool Q4>
-constexpr size_t kPrepBlock = (Q4 ? 40 : 68) * size_t(V::kLanes);
+constexpr bool kBytes = Q4 || V::kDot4;  // weights as bytes, activations int8
 template <bool Q4>
-constexpr size_t kRowBlock = Q4 ? 36 : 68;  // decoded weight block: values + float d
+constexpr int32_t kBias = Q4 ? 8 : 128;
+template <class V, bool Q4>
+constexpr size_t kPrepBlock = (kBytes<V, Q4> ? 40 : 68) * size_t(V::kLanes);
+template <class V, bool Q4>
+constexpr size_t kRowBlock = kBytes<V, Q4> ? 36 : 68;  // decoded weight block: values + float d
 constexpr int kMaxRows = 8;                 // rows decoded per pass (at most; V::kQ8Rows)
 
 template <class V, bool Q4>
@@ -94,12 +101,12 @@ void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
         for (int64_t b = 0; b < nb; ++b) {
             uint8_t* ob = o + size_t(b) * kPrepBlock<V, Q4>;
             const float d = half(y[b].d);
-            if constexpr (Q4) {
+            if constexpr (kBytes<V, Q4>) {
                 for (int q = 0; q < 8; ++q) std::memcpy(ob + (q * L + t) * 4, y[b].qs + 4 * q, 4);
                 std::memcpy(ob + 32 * L + 4 * t, &d, 4);
                 int32_t s = 0;
                 for (int j = 0; j < QK8_0; ++j) s += y[b].qs[j];
-                s *= 8;
+                s *= kBias<Q4>;
                 std::memcpy(ob + 36 * L + 4 * t, &s, 4);
             } else {
                 for (int p = 0; p < 16; ++p) {
@@ -114,14 +121,14 @@ void prep(int64_t K, const void* a, size_t a_stride, int n, void* out) {
 
 template <class V, bool Q4>
 size_t scratch_bytes(int64_t K) {
-    return size_t(V::kQ8Rows) * size_t(K / QK8_0) * kRowBlock<Q4> + 4 * V::kLanes;
+    return size_t(V::kQ8Rows) * size_t(K / QK8_0) * kRowBlock<V, Q4> + 4 * V::kLanes;
 }
 
 // One weight row to decoded blocks: Q4_0: 32 uint8 q (0..15) + float d;
-// Q8_0: 32 int16 + float d.
-template <bool Q4>
+// Q8_0: 32 uint8 q + 128 (kDot4) or 32 int16, + float d.
+template <class V, bool Q4>
 void decode_row(int64_t nb, const uint8_t* row, uint8_t* out) {
-    for (int64_t b = 0; b < nb; ++b, out += kRowBlock<Q4>) {
+    for (int64_t b = 0; b < nb; ++b, out += kRowBlock<V, Q4>) {
         float d;
         if constexpr (Q4) {
             const auto& blk = reinterpret_cast<const block_q4_0*>(row)[b];
@@ -129,6 +136,12 @@ void decode_row(int64_t nb, const uint8_t* row, uint8_t* out) {
             const __m128i m4 = _mm_set1_epi8(0x0F);
             _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(q, m4));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+            d = half(blk.d);
+            std::memcpy(out + 32, &d, 4);
+        } else if constexpr (V::kDot4) {
+            const auto& blk = reinterpret_cast<const block_q8_0*>(row)[b];
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                                _mm256_xor_si256(ld256(blk.qs), _mm256_set1_epi8(char(0x80))));
             d = half(blk.d);
             std::memcpy(out + 32, &d, 4);
         } else {
@@ -149,9 +162,17 @@ void tile(int64_t nb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, t
     for (int r = 0; r < R; ++r) facc[r] = V::zero();
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* ab = act + size_t(b) * kPrepBlock<V, Q4>;
-        const uint8_t* wb = wd + size_t(b) * kRowBlock<Q4>;
+        const uint8_t* wb = wd + size_t(b) * kRowBlock<V, Q4>;
         I acc[R];
-        if constexpr (Q4) {
+        if constexpr (V::kDot4) {
+            const I bias = V::sub32(V::zero_i(), V::load(ab + 36 * L));
+            for (int r = 0; r < R; ++r) acc[r] = bias;
+            for (int q = 0; q < 8; ++q) {
+                const I av = V::load(ab + 4 * L * q);
+                for (int r = 0; r < R; ++r)
+                    acc[r] = V::dot4(acc[r], V::template bcast<1>(wb + r * wd_stride + 4 * q), av);
+            }
+        } else if constexpr (Q4) {
             {
                 const I av = V::load(ab);
                 for (int r = 0; r < R; ++r) acc[r] = V::maddubs(V::template bcast<1>(wb + r * wd_stride), av);
@@ -174,9 +195,10 @@ void tile(int64_t nb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, t
                     acc[r] = V::add32(acc[r], V::madd(V::template bcast<1>(wb + r * wd_stride + 4 * p), av));
             }
         }
-        const typename V::F da = V::load_f(ab + (Q4 ? 32 : 64) * L);
+        constexpr int kD = kBytes<V, Q4> ? 32 : 64;
+        const typename V::F da = V::load_f(ab + kD * L);
         for (int r = 0; r < R; ++r) {
-            const auto dd = V::mul(V::cast_f(V::template bcast<1>(wb + r * wd_stride + (Q4 ? 32 : 64))), da);
+            const auto dd = V::mul(V::cast_f(V::template bcast<1>(wb + r * wd_stride + kD)), da);
             facc[r] = V::fmadd(dd, V::cvt(acc[r]), facc[r]);
         }
     }
@@ -199,7 +221,7 @@ void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* p
     constexpr int G = V::kLanes, kRows = V::kQ8Rows;
     static_assert(kRows >= 1 && kRows <= kMaxRows);
     const int64_t nb = K / QK8_0;
-    const size_t wd_stride = size_t(nb) * kRowBlock<Q4>;
+    const size_t wd_stride = size_t(nb) * kRowBlock<V, Q4>;
     auto* wd = static_cast<uint8_t*>(scratch);
     float* tmp = reinterpret_cast<float*>(wd + kRows * wd_stride);
     const auto* base = static_cast<const uint8_t*>(w);
@@ -213,7 +235,7 @@ void run(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* p
         const int64_t g1 = g0 + chunk < ngroups ? g0 + chunk : ngroups;
         for (int64_t r0 = 0; r0 < nrows; r0 += kRows) {
             const int R = int(nrows - r0 < kRows ? nrows - r0 : kRows);
-            for (int r = 0; r < R; ++r) decode_row<Q4>(nb, base + size_t(r0 + r) * w_stride, wd + r * wd_stride);
+            for (int r = 0; r < R; ++r) decode_row<V, Q4>(nb, base + size_t(r0 + r) * w_stride, wd + r * wd_stride);
             for (int64_t g = g0; g < g1; ++g) {
                 const int n = int(n_tok - g * G < G ? n_tok - g * G : G);
                 const uint8_t* ag = act + size_t(g) * gbytes;

@@ -109,7 +109,9 @@ std::vector<const KernelSet*> available_kernel_sets();
 const KernelSet& active_kernels();
 const KernelSet* find_kernel_set(std::string_view isa);  // nullptr if unavailable
 // For tests and benchmarks: every variant this CPU can run, including ones the
-// sets above do not pick (the AVX-512 set without VNNI where VNNI is present).
+// sets above do not pick (the AVX-512 set without VNNI where VNNI is present,
+// and on every AVX-512 CPU "avx512-vnni-emulated": the VNNI kernels' code with
+// their instruction emulated, so CPUs without VNNI test it too).
 std::vector<const KernelSet*> kernel_set_variants();
 // The choice active_kernels() makes for a given GLINT_ISA value (null or empty:
 // the best), warning through the log callback on unknown/unsupported names.

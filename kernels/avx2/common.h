@@ -42,6 +42,7 @@ struct V256 {
     using F = __m256;
     static constexpr int kLanes = 8;
     static constexpr int kQ8Rows = 4;  // Q4_0/Q8_0 rows per tile (16 registers)
+    static constexpr bool kDot4 = false;  // no 4-byte dot (kernels/lane_gemm_q8_0.h)
     static I load(const void* p) { return load256(p); }
     static I maddubs(I w, I a) { return _mm256_maddubs_epi16(w, a); }
     static I add16(I a, I b) { return _mm256_add_epi16(a, b); }

@@ -47,5 +47,8 @@ extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
 // Narrow token groups (8 tokens x 2 rows, 4 tokens x 4 rows per vector).
 extern const GemmKernel gemm8_q4_K, gemm8_q5_K, gemm8_q6_K;
 extern const GemmKernel gemm4_q4_K, gemm4_q5_K, gemm4_q6_K;
+// The Q4_0/Q8_0 GEMM of kernels/avx512vnni/ with its vpdpbusd emulated: lets
+// CPUs without VNNI test that code (same bits as every set's GEMM).
+extern const GemmKernel gemm_q4_0_dot4_emulated, gemm_q8_0_dot4_emulated;
 
 }  // namespace glint::kernels::avx512

@@ -80,6 +80,7 @@ struct V512 {
     using F = __m512;
     static constexpr int kLanes = 16;
     static constexpr int kQ8Rows = 8;  // Q4_0/Q8_0 rows per tile
+    static constexpr bool kDot4 = false;  // see V512Dot4
     static I load(const void* p) { return load512(p); }
     static I maddubs(I w, I a) { return _mm512_maddubs_epi16(w, a); }
     static I add16(I a, I b) { return _mm512_add_epi16(a, b); }
@@ -115,6 +116,30 @@ struct V512 {
         } else {
             return _mm512_broadcast_i32x4(load128(p));
         }
+    }
+};
+
+// Traits with the 4-byte dot product of AVX-512 VNNI (vpdpbusd): per int32
+// lane, acc + the 4 products of unsigned bytes of u and signed bytes of s,
+// exact (no 16-bit saturation). Dot4::dot4 does it: the VNNI instruction in
+// kernels/avx512vnni/, or this file's emulation on CPUs without it, which lets
+// every machine test the Dot4 kernels against the scalar reference.
+template <class Dot4>
+struct V512Dot4 : V512 {
+    static constexpr bool kDot4 = true;
+    static I zero_i() { return _mm512_setzero_si512(); }
+    static I dot4(I acc, I u, I s) { return Dot4::dot4(acc, u, s); }
+};
+
+// vpdpbusd from AVX-512 BW: even and odd bytes widened to int16 (u zero-,
+// s sign-extended), two pairwise multiply-adds: the same int32 sums.
+struct Dot4Emulated {
+    static __m512i dot4(__m512i acc, __m512i u, __m512i s) {
+        const __m512i u_even = _mm512_and_si512(u, _mm512_set1_epi16(0x00FF));
+        const __m512i u_odd = _mm512_srli_epi16(u, 8);
+        const __m512i s_even = _mm512_srai_epi16(_mm512_slli_epi16(s, 8), 8);
+        const __m512i s_odd = _mm512_srai_epi16(s, 8);
+        return _mm512_add_epi32(acc, _mm512_add_epi32(_mm512_madd_epi16(u_even, s_even), _mm512_madd_epi16(u_odd, s_odd)));
     }
 };
 

@@ -103,5 +103,9 @@ void gemv_q8_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, flo
 
 const GemmKernel gemm_q4_0 = lanes_q8::kernel<V512, true>();
 const GemmKernel gemm_q8_0 = lanes_q8::kernel<V512, false>();
+// The VNNI kernels' code with vpdpbusd emulated (kernels/avx512/common.h):
+// slower than the two above, offered to tests only (kernel_set_variants).
+const GemmKernel gemm_q4_0_dot4_emulated = lanes_q8::kernel<V512Dot4<Dot4Emulated>, true>();
+const GemmKernel gemm_q8_0_dot4_emulated = lanes_q8::kernel<V512Dot4<Dot4Emulated>, false>();
 
 }  // namespace glint::kernels::avx512

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/blocks.h"
 #include "kernels/quants.h"
 #include "matmul_kernels_util.h"
 
@@ -98,6 +99,70 @@ TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
     }
 }
 
+class kernels_matmul_bytes : public kernels_matmul {};
+
+TEST_P(kernels_matmul_bytes, ExtremeValuesGiveTheExactSum) {
+    // Q4_0 / Q8_0 weights at the ends of their range (-128 and 127, nibbles 0 and
+    // 15) against activations of +-127, scales 1: every product at its largest,
+    // where a 16-bit intermediate or an unsigned-byte offset would go wrong.
+    // Sums stay below 2^24, so the exact integer sum is the only right answer.
+    const uint32_t id = static_cast<uint32_t>(type());
+    if (!ks().gemv[id]) GTEST_SKIP() << "no matrix kernels in " << ks().isa;
+    const bool q4 = type() == TensorType::Q4_0;
+    constexpr int64_t K = 1024, rows = 19, n_tok = 21;
+    constexpr uint16_t kOne = 0x3C00;  // fp16 1.0
+    const int64_t nb = K / 32;
+    std::mt19937 rng(11);
+    std::vector<int> wv(size_t(rows * K)), av(size_t(n_tok * K));
+    std::vector<block_q4_0> w4(size_t(rows * nb));
+    std::vector<block_q8_0> w8(size_t(rows * nb)), a8(size_t(n_tok * nb));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t i = 0; i < K; ++i) {
+            // Row 0: all at the negative end; others: either end at random.
+            const bool lo = r == 0 || (rng() & 1);
+            const int q = q4 ? (lo ? 0 : 15) : (lo ? -128 : 127);
+            wv[size_t(r * K + i)] = q4 ? q - 8 : q;
+            const int64_t b = r * nb + i / 32, j = i % 32;
+            if (q4) {
+                auto& blk = w4[size_t(b)];
+                blk.d = kOne;
+                auto& byte = blk.qs[j % 16];
+                byte = uint8_t(j < 16 ? (byte & 0xF0) | q : (byte & 0x0F) | (q << 4));
+            } else {
+                w8[size_t(b)].d = kOne;
+                w8[size_t(b)].qs[j] = int8_t(q);
+            }
+        }
+    for (int64_t t = 0; t < n_tok; ++t)
+        for (int64_t i = 0; i < K; ++i) {
+            // Token 0: the sign of row 0's weights (the largest sum); others: random signs.
+            const int v = (t == 0 ? wv[size_t(i)] < 0 : (rng() & 1)) ? -127 : 127;
+            av[size_t(t * K + i)] = v;
+            a8[size_t(t * nb + i / 32)].d = kOne;
+            a8[size_t(t * nb + i / 32)].qs[i % 32] = int8_t(v);
+        }
+    const void* w = q4 ? static_cast<const void*>(w4.data()) : static_cast<const void*>(w8.data());
+    const size_t ws = row_bytes(type(), K), as = row_bytes(TensorType::Q8_0, K);
+    std::vector<float> want(size_t(n_tok * rows));
+    for (int64_t t = 0; t < n_tok; ++t)
+        for (int64_t r = 0; r < rows; ++r) {
+            int64_t s = 0;
+            for (int64_t i = 0; i < K; ++i) s += int64_t(wv[size_t(r * K + i)]) * av[size_t(t * K + i)];
+            want[size_t(t * rows + r)] = float(s);
+            ASSERT_EQ(ks().vec_dot[id](K, static_cast<const uint8_t*>(w) + size_t(r) * ws, a8.data() + t * nb),
+                      float(s))
+                << ks().isa << " vec_dot r " << r << " t " << t;
+        }
+    for (const GemmKernel* gk : gemm_kernels(ks(), type())) {
+        KernelMatmul mm(*gk, K);
+        std::vector<float> y(size_t(n_tok * rows), NAN);
+        mm.run(w, ws, rows, a8.data(), as, n_tok, y.data());
+        for (size_t i = 0; i < y.size(); ++i)
+            ASSERT_EQ(y[i], want[i]) << ks().isa << " gemm group " << gk->group << " t " << i / rows << " r "
+                                     << i % rows;
+    }
+}
+
 TEST_P(kernels_matmul, RowsSplitAnywhereGiveTheSameResult) {
     // matmul hands threads row ranges starting anywhere a tile starts: a range
     // must not depend on where it sits in the matrix.
@@ -145,5 +210,10 @@ INSTANTIATE_TEST_SUITE_P(Sets, kernels_matmul,
                          testing::Combine(testing::ValuesIn(fast_variants()), testing::ValuesIn(kWeightTypes)),
                          param_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(kernels_matmul);
+INSTANTIATE_TEST_SUITE_P(Sets, kernels_matmul_bytes,
+                         testing::Combine(testing::ValuesIn(fast_variants()),
+                                          testing::Values(TensorType::Q4_0, TensorType::Q8_0)),
+                         param_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(kernels_matmul_bytes);
 
 }  // namespace

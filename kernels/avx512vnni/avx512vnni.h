@@ -1,0 +1,13 @@
+// AVX-512 VNNI kernels (with F/BW/VL): compiled with -mavx512vnni, so they run
+// only when cpu_features().avx512vnni (dispatch.cpp puts them in the "avx512"
+// set then). The rule of kernels/avx2/avx2.h applies.
+#pragma once
+#include "kernels/quants.h"
+
+namespace glint::kernels::avx512vnni {
+
+// Q4_0 / Q8_0 token-lane GEMM (kernels/lane_gemm_q8_0.h) by vpdpbusd: one
+// instruction per 64 byte products where AVX-512 BW needs two to four.
+extern const GemmKernel gemm_q4_0, gemm_q8_0;
+
+}  // namespace glint::kernels::avx512vnni
