@@ -95,8 +95,8 @@ KernelSet make_avx2_set() {
     ks.axpy_rows[id(TensorType::F32)] = avx2::axpy_rows_f32;
     ks.axpy_rows[id(TensorType::F16)] = avx2::axpy_rows_f16;
     ks.axpy_rows[id(TensorType::Q8_0)] = avx2::axpy_rows_q8_0;
-    ks.axpy_heads[id(TensorType::F32)] = axpy_heads_loop<avx2::axpy_rows_f32>;
-    ks.axpy_heads[id(TensorType::F16)] = axpy_heads_loop<avx2::axpy_rows_f16>;
+    ks.axpy_heads[id(TensorType::F32)] = avx2::axpy_heads_f32;
+    ks.axpy_heads[id(TensorType::F16)] = avx2::axpy_heads_f16;
     ks.axpy_heads[id(TensorType::Q8_0)] = axpy_heads_loop<avx2::axpy_rows_q8_0>;
     ks.softmax = avx2::softmax;
     ks.swiglu = avx2::swiglu;
@@ -115,8 +115,8 @@ KernelSet make_avx2_set() {
     ks.gemv[id(TensorType::Q4_K)] = avx2::gemv_q4_K;
     ks.gemv[id(TensorType::Q5_K)] = avx2::gemv_q5_K;
     ks.gemv[id(TensorType::Q6_K)] = avx2::gemv_q6_K;
-    ks.gemv_heads[id(TensorType::F32)] = gemv_heads_loop<avx2::gemv_f32>;
-    ks.gemv_heads[id(TensorType::F16)] = gemv_heads_loop<avx2::gemv_f16>;
+    ks.gemv_heads[id(TensorType::F32)] = avx2::gemv_heads_f32;
+    ks.gemv_heads[id(TensorType::F16)] = avx2::gemv_heads_f16;
     ks.gemv_heads[id(TensorType::Q8_0)] = gemv_heads_loop<avx2::gemv_q8_0>;
     ks.gemm[id(TensorType::Q4_0)] = &avx2::gemm_q4_0;
     ks.gemm[id(TensorType::Q8_0)] = &avx2::gemm_q8_0;

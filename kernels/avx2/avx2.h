@@ -24,6 +24,15 @@ void axpy_rows_f32(int64_t n, int64_t nrows, const float* a, const void* x, size
 void axpy_rows_f16(int64_t n, int64_t nrows, const float* a, const void* x, size_t x_stride, float* y);
 void softmax(float* x, int64_t n, float scale);  // kernels/softmax_lanes.h
 void swiglu(float* gate, const float* up, int64_t n);
+// Attention rows read once for the query heads sharing a KV head (quants.h).
+void gemv_heads_f32(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,
+                    float* y, int64_t ldy);
+void gemv_heads_f16(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,
+                    float* y, int64_t ldy);
+void axpy_heads_f32(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                    float* y, int64_t ldy);
+void axpy_heads_f16(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                    float* y, int64_t ldy);
 
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);

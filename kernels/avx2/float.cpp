@@ -122,6 +122,194 @@ void gemv_bf16(int64_t K, const void* w, size_t s, int64_t n, const void* a, flo
 
 namespace {
 
+// ---- Attention: the query heads that share one KV head, rows read once ----
+
+// KV row element types (8 per vector) and their scalar conversion.
+struct F32x8 {
+    using T = float;
+    static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
+    static float one(float v) { return v; }
+};
+struct F16x8 {
+    using T = uint16_t;
+    static __m256 load(const uint16_t* p) { return load_f16x8(p); }
+    static float one(uint16_t v) { return h2f(v); }
+};
+
+// hsum() of 8 vectors at once, each by hsum()'s own pairing (lane i with
+// i + 4, then j with j + 2, then 0 with 1: the same operands, so the same
+// bits): out[d] = hsum(v[d]).
+inline void hsum8x8(const __m256 v[8], float out[8]) {
+    __m256 w[4], y[2];
+    for (int m = 0; m < 4; ++m)  // w[m]: 128-bit lane L from v[2m + L]
+        w[m] = _mm256_add_ps(_mm256_permute2f128_ps(v[2 * m], v[2 * m + 1], 0x20),
+                             _mm256_permute2f128_ps(v[2 * m], v[2 * m + 1], 0x31));
+    for (int m = 0; m < 2; ++m)  // y[m], lane L: pairs of v[4m + L], then of v[4m + 2 + L]
+        y[m] = _mm256_add_ps(_mm256_shuffle_ps(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm256_shuffle_ps(w[2 * m], w[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    // Lane 4L + j holds the sum of v[2j + L]; the permutation puts v[d]'s in lane d.
+    const __m256 z = _mm256_add_ps(_mm256_shuffle_ps(y[0], y[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm256_shuffle_ps(y[0], y[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm256_storeu_ps(out, _mm256_permutevar8x32_ps(z, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+// 8 dots (HT heads x 8 / HT rows) in dot8()'s order each: accumulator k takes
+// elements 32c + 8k + [0, 8) by fma (and acc 0 the 8-element steps after the
+// last 32), then (acc0 + acc1) + (acc2 + acc3), hsum, then the scalar tail.
+// The accumulators run one k at a time so 8 dots fit the 16 registers.
+// q: the HT queries as floats, ldq apart.
+template <class L, int HT>
+void heads_tile(int64_t K, const typename L::T* const rows[], const float* q, int64_t ldq, float res[8]) {
+    constexpr int RT = 8 / HT;
+    const int64_t K32 = K & ~int64_t(31), K8 = K & ~int64_t(7);
+    auto pass = [&](int k, __m256 acc[8]) {  // accumulator k of every dot
+        for (int d = 0; d < 8; ++d) acc[d] = _mm256_setzero_ps();
+        auto step = [&](int64_t i) {
+            for (int r = 0; r < RT; ++r) {
+                const __m256 w = L::load(rows[r] + i);
+                for (int h = 0; h < HT; ++h)
+                    acc[h * RT + r] = _mm256_fmadd_ps(w, _mm256_loadu_ps(q + h * ldq + i), acc[h * RT + r]);
+            }
+        };
+        for (int64_t i = 8 * k; i < K32; i += 32) step(i);
+        if (k == 0)
+            for (int64_t i = K32; i < K8; i += 8) step(i);
+    };
+    __m256 a[8], b[8], s01[8], part[8];
+    pass(0, a);
+    pass(1, b);
+    for (int d = 0; d < 8; ++d) s01[d] = _mm256_add_ps(a[d], b[d]);
+    pass(2, a);
+    pass(3, b);
+    for (int d = 0; d < 8; ++d) part[d] = _mm256_add_ps(s01[d], _mm256_add_ps(a[d], b[d]));
+    hsum8x8(part, res);
+    for (int64_t i = K8; i < K; ++i)
+        for (int h = 0; h < HT; ++h)
+            for (int r = 0; r < RT; ++r) res[h * RT + r] += L::one(rows[r][i]) * q[h * ldq + i];
+}
+
+template <class L, int HT>
+void heads_rows(int64_t K, const uint8_t* w, size_t w_stride, int64_t nrows, const float* q, int64_t ldq, float* y,
+                int64_t ldy) {
+    constexpr int RT = 8 / HT;
+    float res[8];
+    for (int64_t r0 = 0; r0 < nrows; r0 += RT) {
+        const int nr = int(nrows - r0 < RT ? nrows - r0 : RT);
+        const typename L::T* rows[RT];
+        for (int r = 0; r < RT; ++r)  // past the last row: repeat it, result unused
+            rows[r] = reinterpret_cast<const typename L::T*>(w + size_t(r0 + (r < nr ? r : nr - 1)) * w_stride);
+        heads_tile<L, HT>(K, rows, q, ldq, res);
+        for (int h = 0; h < HT; ++h)
+            for (int r = 0; r < nr; ++r) y[h * ldy + r0 + r] = res[h * RT + r];
+    }
+}
+
+constexpr int64_t kMaxHeadK = 512;  // queries widened on the stack up to this length
+
+template <class L, GemvFn Single>
+void gemv_heads(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq, const void* a, size_t a_stride,
+                float* y, int64_t ldy) {
+    const auto* qa = static_cast<const uint8_t*>(a);
+    if (K > kMaxHeadK) {
+        for (int h = 0; h < nq; ++h) Single(K, w, w_stride, nrows, qa + size_t(h) * a_stride, y + h * ldy);
+        return;
+    }
+    float q[8 * kMaxHeadK];
+    const auto* wb = static_cast<const uint8_t*>(w);
+    for (int h0 = 0; h0 < nq;) {
+        const int left = nq - h0, HT = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        for (int h = 0; h < HT; ++h) {
+            const auto* src = reinterpret_cast<const typename L::T*>(qa + size_t(h0 + h) * a_stride);
+            for (int64_t i = 0; i < K; ++i) q[h * K + i] = L::one(src[i]);
+        }
+        float* yh = y + h0 * ldy;
+        switch (HT) {
+            case 8: heads_rows<L, 8>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
+            case 4: heads_rows<L, 4>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
+            case 2: heads_rows<L, 2>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
+            default: heads_rows<L, 1>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
+        }
+        h0 += HT;
+    }
+}
+
+// HT heads x NV vectors of y over all rows: y += a * x per row in order,
+// multiply then add, as axpy8(); each row's vectors converted once for all heads.
+template <class L, int NV, int HT>
+void axpy_tile(int64_t nrows, const float* a, int64_t lda, const uint8_t* x, size_t x_stride, float* y, int64_t ldy) {
+    __m256 acc[HT][NV];
+    for (int h = 0; h < HT; ++h)
+        for (int k = 0; k < NV; ++k) acc[h][k] = _mm256_loadu_ps(y + h * ldy + 8 * k);
+    for (int64_t r = 0; r < nrows; ++r) {
+        const auto* xr = reinterpret_cast<const typename L::T*>(x + size_t(r) * x_stride);
+        __m256 v[NV];
+        for (int k = 0; k < NV; ++k) v[k] = L::load(xr + 8 * k);
+        for (int h = 0; h < HT; ++h) {
+            const __m256 va = _mm256_set1_ps(a[h * lda + r]);
+            for (int k = 0; k < NV; ++k) acc[h][k] = _mm256_add_ps(acc[h][k], _mm256_mul_ps(va, v[k]));
+        }
+    }
+    for (int h = 0; h < HT; ++h)
+        for (int k = 0; k < NV; ++k) _mm256_storeu_ps(y + h * ldy + 8 * k, acc[h][k]);
+}
+
+template <class L, int NV>
+void axpy_cols(int64_t nrows, int nq, const float* a, int64_t lda, const uint8_t* x, size_t x_stride, float* y,
+               int64_t ldy) {
+    for (int h0 = 0; h0 < nq;) {
+        const int left = nq - h0, HT = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const float* ah = a + h0 * lda;
+        float* yh = y + h0 * ldy;
+        switch (HT) {
+            case 4: axpy_tile<L, NV, 4>(nrows, ah, lda, x, x_stride, yh, ldy); break;
+            case 2: axpy_tile<L, NV, 2>(nrows, ah, lda, x, x_stride, yh, ldy); break;
+            default: axpy_tile<L, NV, 1>(nrows, ah, lda, x, x_stride, yh, ldy); break;
+        }
+        h0 += HT;
+    }
+}
+
+template <class L>
+void axpy_heads(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                float* y, int64_t ldy) {
+    const auto* xb = static_cast<const uint8_t*>(x);
+    constexpr size_t kT = sizeof(typename L::T);
+    int64_t c = 0;
+    for (; c + 16 <= n; c += 16) axpy_cols<L, 2>(nrows, nq, a, lda, xb + c * kT, x_stride, y + c, ldy);
+    if (c + 8 <= n) {
+        axpy_cols<L, 1>(nrows, nq, a, lda, xb + c * kT, x_stride, y + c, ldy);
+        c += 8;
+    }
+    for (; c < n; ++c)  // axpy8()'s scalar tail
+        for (int h = 0; h < nq; ++h) {
+            float v = y[h * ldy + c];
+            for (int64_t r = 0; r < nrows; ++r)
+                v += a[h * lda + r] * L::one(reinterpret_cast<const typename L::T*>(xb + size_t(r) * x_stride)[c]);
+            y[h * ldy + c] = v;
+        }
+}
+
+}  // namespace
+
+void gemv_heads_f32(int64_t K, const void* w, size_t s, int64_t n, int nq, const void* a, size_t as, float* y,
+                    int64_t ldy) {
+    gemv_heads<F32x8, gemv_f32>(K, w, s, n, nq, a, as, y, ldy);
+}
+void gemv_heads_f16(int64_t K, const void* w, size_t s, int64_t n, int nq, const void* a, size_t as, float* y,
+                    int64_t ldy) {
+    gemv_heads<F16x8, gemv_f16>(K, w, s, n, nq, a, as, y, ldy);
+}
+void axpy_heads_f32(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t s, float* y,
+                    int64_t ldy) {
+    axpy_heads<F32x8>(n, nrows, nq, a, lda, x, s, y, ldy);
+}
+void axpy_heads_f16(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t s, float* y,
+                    int64_t ldy) {
+    axpy_heads<F16x8>(n, nrows, nq, a, lda, x, s, y, ldy);
+}
+
+namespace {
+
 // 16 softmax lanes as two 256-bit halves (kernels/softmax_lanes.h).
 struct Lanes16 {
     struct F {
