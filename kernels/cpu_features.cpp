@@ -61,6 +61,7 @@ CpuFeatures detect() {
     if (max_leaf < 7) return f;
     const Regs l7 = cpuid(7, 0);
     f.avx2 = l7.b & (1u << 5);
+    if (l7.a >= 1) f.avxvnni = cpuid(7, 1).a & (1u << 4);
     if (zmm_ok) {
         f.avx512f = l7.b & (1u << 16);
         f.avx512bw = l7.b & (1u << 30);

@@ -11,6 +11,9 @@
 #ifdef GLINT_HAVE_AVX2
 #include "kernels/avx2/avx2.h"
 #endif
+#ifdef GLINT_HAVE_AVXVNNI
+#include "kernels/avxvnni/avxvnni.h"
+#endif
 #ifdef GLINT_HAVE_AVX512
 #include "kernels/avx512/avx512.h"
 #endif
@@ -81,11 +84,20 @@ const KernelSet& scalar_kernel_set() {
 namespace {
 
 #ifdef GLINT_HAVE_AVX2
+#ifdef GLINT_HAVE_AVXVNNI
+constexpr bool kAvxVnniCompiled = true;
+#else
+constexpr bool kAvxVnniCompiled = false;
+#endif
+
 // Built here, in generic code: the AVX2 TUs only provide the functions. Every
 // set starts as a copy of the scalar one, so callers never meet a null entry.
-KernelSet make_avx2_set() {
+// `vnni`: the Q4_0/Q8_0 GEMM by AVX-VNNI (where compiled in).
+KernelSet make_avx2_set(bool vnni) {
     KernelSet ks = ref::scalar_kernel_set();
-    ks.isa = "avx2";
+    vnni = vnni && kAvxVnniCompiled;
+    ks.isa = vnni ? "avx2" : (cpu_features().avxvnni && kAvxVnniCompiled ? "avx2-novnni" : "avx2");
+    ks.vnni = vnni;
     auto id = [](TensorType t) { return static_cast<uint32_t>(t); };
     ks.vec_dot[id(TensorType::F32)] = avx2::vec_dot_f32;
     ks.vec_dot[id(TensorType::F16)] = avx2::vec_dot_f16;
@@ -126,6 +138,21 @@ KernelSet make_avx2_set() {
     ks.gemm_narrow[0][id(TensorType::Q4_K)] = &avx2::gemm4_q4_K;
     ks.gemm_narrow[0][id(TensorType::Q5_K)] = &avx2::gemm4_q5_K;
     ks.gemm_narrow[0][id(TensorType::Q6_K)] = &avx2::gemm4_q6_K;
+#ifdef GLINT_HAVE_AVXVNNI
+    if (vnni) {
+        ks.gemm[id(TensorType::Q4_0)] = &avxvnni::gemm_q4_0;
+        ks.gemm[id(TensorType::Q8_0)] = &avxvnni::gemm_q8_0;
+    }
+#endif
+    return ks;
+}
+
+// For tests: the AVX2 set with the AVX-VNNI GEMM code running on emulated vpdpbusd.
+KernelSet make_avx2_vnni_emulated_set() {
+    KernelSet ks = make_avx2_set(false);
+    ks.isa = "avx2-vnni-emulated";
+    ks.gemm[static_cast<uint32_t>(TensorType::Q4_0)] = &avx2::gemm_q4_0_dot4_emulated;
+    ks.gemm[static_cast<uint32_t>(TensorType::Q8_0)] = &avx2::gemm_q8_0_dot4_emulated;
     return ks;
 }
 #endif
@@ -140,7 +167,7 @@ constexpr bool kVnniCompiled = false;
 // The AVX2 set's quantizers (bit-exact already) plus AVX-512 dots and matrix
 // kernels. `vnni`: use the VNNI variants (where compiled in).
 KernelSet make_avx512_set(bool vnni) {
-    KernelSet ks = make_avx2_set();
+    KernelSet ks = make_avx2_set(false);  // its Q4_0/Q8_0 GEMMs are replaced below
     vnni = vnni && kVnniCompiled;
     ks.isa = vnni ? "avx512" : (cpu_features().avx512vnni ? "avx512-novnni" : "avx512");
     ks.vnni = vnni;
@@ -196,7 +223,7 @@ std::vector<const KernelSet*> detect_sets() {
     std::vector<const KernelSet*> sets{&ref::scalar_kernel_set()};
 #ifdef GLINT_HAVE_AVX2
     if (cpu_features().has_avx2_set()) {
-        static const KernelSet avx2_set = make_avx2_set();
+        static const KernelSet avx2_set = make_avx2_set(cpu_features().avxvnni);
         sets.push_back(&avx2_set);
     }
 #endif
@@ -211,6 +238,16 @@ std::vector<const KernelSet*> detect_sets() {
 
 std::vector<const KernelSet*> detect_variants() {
     std::vector<const KernelSet*> v = available_kernel_sets();
+#ifdef GLINT_HAVE_AVX2
+    if (cpu_features().has_avx2_set() && cpu_features().avxvnni && kAvxVnniCompiled) {
+        static const KernelSet plain = make_avx2_set(false);
+        v.push_back(&plain);
+    }
+    if (cpu_features().has_avx2_set()) {
+        static const KernelSet emulated = make_avx2_vnni_emulated_set();
+        v.push_back(&emulated);
+    }
+#endif
 #ifdef GLINT_HAVE_AVX512
     if (cpu_features().has_avx512_set() && cpu_features().avx512vnni && kVnniCompiled) {
         static const KernelSet plain = make_avx512_set(false);

@@ -95,7 +95,7 @@ struct KernelSet {
     // where the widest group's lanes would be mostly padding: [0] groups of 4,
     // [1] groups of 8. Null where a type has none.
     const GemmKernel* gemm_narrow[2][kMaxTypeId] = {};
-    bool vnni = false;                        // uses AVX-512 VNNI instructions
+    bool vnni = false;                        // uses VNNI instructions (AVX-VNNI in avx2, AVX-512 VNNI in avx512)
 };
 
 // Every GEMM kernel of a set for weight type t, widest first (empty if none).
@@ -109,9 +109,10 @@ std::vector<const KernelSet*> available_kernel_sets();
 const KernelSet& active_kernels();
 const KernelSet* find_kernel_set(std::string_view isa);  // nullptr if unavailable
 // For tests and benchmarks: every variant this CPU can run, including ones the
-// sets above do not pick (the AVX-512 set without VNNI where VNNI is present,
-// and on every AVX-512 CPU "avx512-vnni-emulated": the VNNI kernels' code with
-// their instruction emulated, so CPUs without VNNI test it too).
+// sets above do not pick: "avx2-novnni" / "avx512-novnni" where the CPU has
+// AVX-VNNI / AVX-512 VNNI, and "avx2-vnni-emulated" / "avx512-vnni-emulated"
+// on every AVX2 / AVX-512 CPU: the VNNI kernels' code with the instruction
+// emulated, so CPUs without VNNI test that code too.
 std::vector<const KernelSet*> kernel_set_variants();
 // The choice active_kernels() makes for a given GLINT_ISA value (null or empty:
 // the best), warning through the log callback on unknown/unsupported names.

@@ -58,5 +58,7 @@ void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 // rows for a few sequences decoding together.
 extern const GemmKernel gemm_q4_0, gemm_q8_0, gemm_q4_K, gemm_q5_K, gemm_q6_K;
 extern const GemmKernel gemm4_q4_K, gemm4_q5_K, gemm4_q6_K;
+// The Q4_0/Q8_0 GEMM of kernels/avxvnni/ with its vpdpbusd emulated, for tests.
+extern const GemmKernel gemm_q4_0_dot4_emulated, gemm_q8_0_dot4_emulated;
 
 }  // namespace glint::kernels::avx2

@@ -78,5 +78,28 @@ struct V256 {
     }
 };
 
+// Traits with a 4-byte dot product (AVX-VNNI vpdpbusd: per int32 lane, acc +
+// the 4 products of unsigned bytes of u and signed bytes of s, exact): the
+// instruction in kernels/avxvnni/, or the emulation below on CPUs without it,
+// so every AVX2 machine tests the Dot4 kernels against the scalar reference.
+template <class Dot4>
+struct V256Dot4 : V256 {
+    static constexpr bool kDot4 = true;
+    static I zero_i() { return _mm256_setzero_si256(); }
+    static I dot4(I acc, I u, I s) { return Dot4::dot4(acc, u, s); }
+};
+
+// vpdpbusd from AVX2: even and odd bytes widened to int16 (u zero-, s
+// sign-extended), two pairwise multiply-adds: the same int32 sums.
+struct Dot4Emulated {
+    static __m256i dot4(__m256i acc, __m256i u, __m256i s) {
+        const __m256i u_even = _mm256_and_si256(u, _mm256_set1_epi16(0x00FF));
+        const __m256i u_odd = _mm256_srli_epi16(u, 8);
+        const __m256i s_even = _mm256_srai_epi16(_mm256_slli_epi16(s, 8), 8);
+        const __m256i s_odd = _mm256_srai_epi16(s, 8);
+        return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(u_even, s_even), _mm256_madd_epi16(u_odd, s_odd)));
+    }
+};
+
 }  // namespace
 }  // namespace glint::kernels::avx2
