@@ -1,7 +1,10 @@
 // Per-kernel micro-benchmarks on cache-resident data: vec_dot, GEMV (256 rows)
 // and the GEMM kernel (64 rows x 128 tokens, one thread), for every type and
 // kernel set; and a few tokens (batched decoding: 256 rows x 4 or 8 tokens, K 2048 or 5632)
-// through each GEMM kernel and through one GEMV per token. Counters: GB/s of weights streamed, GOPS (2 ops per multiply-add).
+// through each GEMM kernel and through one GEMV per token; attention over an F32/F16
+// cache (8 query heads per KV head, head length 64, 512 keys): scores and V sums by the
+// head-group kernels and by one single-head call per head. Counters: GB/s of weights
+// (or keys / values) streamed, GOPS (2 ops per multiply-add).
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -101,8 +104,42 @@ void BM_FewTokens(benchmark::State& st, const kernels::KernelSet* ks, TensorType
     counters(st, double(m.data.size()), double(rows * K * n_tok));
 }
 
+// Attention for one KV head: nq heads' scores over n keys (gemv_heads, or one
+// gemv per head when `single`), or their V sums (axpy_heads / axpy_rows).
+void BM_Heads(benchmark::State& st, const kernels::KernelSet* ks, TensorType t, bool v_sums, bool single) {
+    const int64_t hd = 64, n = 512;
+    const int nq = 8;
+    const auto id = static_cast<uint32_t>(t);
+    const Matrix kv = make_matrix(t, n, hd);
+    const auto q = quantized_acts(*ks, t, nq, hd);
+    const size_t qs = row_bytes(t, hd);
+    std::vector<float> w(size_t(nq * n)), y(size_t(nq) * size_t(v_sums ? hd : n));
+    for (size_t i = 0; i < w.size(); ++i) w[i] = 1.0f / float(1 + i % 97);
+    for (auto _ : st) {
+        if (v_sums && single)
+            for (int h = 0; h < nq; ++h) ks->axpy_rows[id](hd, n, w.data() + h * n, kv.w.data, kv.w.row_stride, y.data() + h * hd);
+        else if (v_sums)
+            ks->axpy_heads[id](hd, n, nq, w.data(), n, kv.w.data, kv.w.row_stride, y.data(), hd);
+        else if (single)
+            for (int h = 0; h < nq; ++h) ks->gemv[id](hd, kv.w.data, kv.w.row_stride, n, q.data() + h * qs, y.data() + h * n);
+        else
+            ks->gemv_heads[id](hd, kv.w.data, kv.w.row_stride, n, nq, q.data(), qs, y.data(), n);
+        benchmark::ClobberMemory();
+    }
+    counters(st, double(kv.data.size()), double(nq * n * hd));
+}
+
 const bool registered = [] {
     for (const kernels::KernelSet* ks : bench_sets()) {
+        for (TensorType t : {TensorType::F32, TensorType::F16}) {
+            if (!ks->gemv[static_cast<uint32_t>(t)]) continue;  // the scalar set has no GEMV
+            const std::string suffix = std::string(ks->isa) + "/" + std::string(type_name(t));
+            for (bool v : {false, true})
+                for (bool single : {false, true})
+                    benchmark::RegisterBenchmark(
+                        (std::string(v ? "attn_v/" : "attn_scores/") + suffix + (single ? "/per_head" : "/heads")).c_str(),
+                        BM_Heads, ks, t, v, single);
+        }
         for (TensorType t : kTypes) {
             const auto id = static_cast<uint32_t>(t);
             const std::string suffix = std::string(ks->isa) + "/" + std::string(type_name(t));

@@ -157,7 +157,7 @@ inline void hsum8x8(const __m256 v[8], float out[8]) {
 // elements 32c + 8k + [0, 8) by fma (and acc 0 the 8-element steps after the
 // last 32), then (acc0 + acc1) + (acc2 + acc3), hsum, then the scalar tail.
 // The accumulators run one k at a time so 8 dots fit the 16 registers.
-// q: the HT queries as floats, ldq apart.
+// q: the HT queries as floats, ldq floats apart.
 template <class L, int HT>
 void heads_tile(int64_t K, const typename L::T* const rows[], const float* q, int64_t ldq, float res[8]) {
     constexpr int RT = 8 / HT;
@@ -214,20 +214,32 @@ void gemv_heads(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq
         for (int h = 0; h < nq; ++h) Single(K, w, w_stride, nrows, qa + size_t(h) * a_stride, y + h * ldy);
         return;
     }
-    float q[8 * kMaxHeadK];
+    float buf[8 * kMaxHeadK];
     const auto* wb = static_cast<const uint8_t*>(w);
+    // F32 queries are used in place; F16 ones widened once per call.
+    constexpr bool kInPlace = sizeof(typename L::T) == 4;
+    const bool in_place = kInPlace && a_stride % 4 == 0;
     for (int h0 = 0; h0 < nq;) {
         const int left = nq - h0, HT = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        for (int h = 0; h < HT; ++h) {
-            const auto* src = reinterpret_cast<const typename L::T*>(qa + size_t(h0 + h) * a_stride);
-            for (int64_t i = 0; i < K; ++i) q[h * K + i] = L::one(src[i]);
+        const float* q = buf;
+        int64_t ldq = K;
+        if (in_place) {
+            q = reinterpret_cast<const float*>(qa + size_t(h0) * a_stride);
+            ldq = int64_t(a_stride / 4);
+        } else {
+            for (int h = 0; h < HT; ++h) {
+                const auto* src = reinterpret_cast<const typename L::T*>(qa + size_t(h0 + h) * a_stride);
+                int64_t i = 0;
+                for (; i + 8 <= K; i += 8) _mm256_storeu_ps(buf + h * K + i, L::load(src + i));
+                for (; i < K; ++i) buf[h * K + i] = L::one(src[i]);
+            }
         }
         float* yh = y + h0 * ldy;
         switch (HT) {
-            case 8: heads_rows<L, 8>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
-            case 4: heads_rows<L, 4>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
-            case 2: heads_rows<L, 2>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
-            default: heads_rows<L, 1>(K, wb, w_stride, nrows, q, K, yh, ldy); break;
+            case 8: heads_rows<L, 8>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
+            case 4: heads_rows<L, 4>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
+            case 2: heads_rows<L, 2>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
+            default: heads_rows<L, 1>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
         }
         h0 += HT;
     }
