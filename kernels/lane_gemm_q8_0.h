@@ -75,6 +75,15 @@ inline float dot_q8_0(int64_t n, const block_q8_0* x, const block_q8_0* y) {
     return acc;
 }
 
+// Traits V plus a 4-byte dot product: Dot4::dot4(acc, u, s) adds to each int32
+// lane of acc the 4 products of unsigned bytes of u and signed bytes of s,
+// exactly (vpdpbusd: no 16-bit saturation), from VNNI or an exact emulation.
+template <class V, class Dot4>
+struct WithDot4 : V {
+    static constexpr bool kDot4 = true;
+    static typename V::I dot4(typename V::I acc, typename V::I u, typename V::I s) { return Dot4::dot4(acc, u, s); }
+};
+
 template <class V, bool Q4>
 constexpr bool kBytes = Q4 || V::kDot4;  // weights as bytes, activations int8
 template <bool Q4>
@@ -165,7 +174,7 @@ void tile(int64_t nb, const uint8_t* wd, size_t wd_stride, const uint8_t* act, t
         const uint8_t* wb = wd + size_t(b) * kRowBlock<V, Q4>;
         I acc[R];
         if constexpr (V::kDot4) {
-            const I bias = V::sub32(V::zero_i(), V::load(ab + 36 * L));
+            const I bias = V::sub32(I{}, V::load(ab + 36 * L));  // I{}: zeros
             for (int r = 0; r < R; ++r) acc[r] = bias;
             for (int q = 0; q < 8; ++q) {
                 const I av = V::load(ab + 4 * L * q);

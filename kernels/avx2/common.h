@@ -42,7 +42,7 @@ struct V256 {
     using F = __m256;
     static constexpr int kLanes = 8;
     static constexpr int kQ8Rows = 4;  // Q4_0/Q8_0 rows per tile (16 registers)
-    static constexpr bool kDot4 = false;  // no 4-byte dot (kernels/lane_gemm_q8_0.h)
+    static constexpr bool kDot4 = false;  // no 4-byte dot (lanes_q8::WithDot4 adds one)
     static I load(const void* p) { return load256(p); }
     static I maddubs(I w, I a) { return _mm256_maddubs_epi16(w, a); }
     static I add16(I a, I b) { return _mm256_add_epi16(a, b); }
@@ -78,18 +78,8 @@ struct V256 {
     }
 };
 
-// Traits with a 4-byte dot product (AVX-VNNI vpdpbusd: per int32 lane, acc +
-// the 4 products of unsigned bytes of u and signed bytes of s, exact): the
-// instruction in kernels/avxvnni/, or the emulation below on CPUs without it,
-// so every AVX2 machine tests the Dot4 kernels against the scalar reference.
-template <class Dot4>
-struct V256Dot4 : V256 {
-    static constexpr bool kDot4 = true;
-    static I zero_i() { return _mm256_setzero_si256(); }
-    static I dot4(I acc, I u, I s) { return Dot4::dot4(acc, u, s); }
-};
-
-// vpdpbusd from AVX2: even and odd bytes widened to int16 (u zero-, s
+// vpdpbusd (AVX-VNNI, kernels/avxvnni/) for lanes_q8::WithDot4 on CPUs without
+// it, so every AVX2 machine tests the Dot4 kernels: even and odd bytes widened to int16 (u zero-, s
 // sign-extended), two pairwise multiply-adds: the same int32 sums.
 struct Dot4Emulated {
     static __m256i dot4(__m256i acc, __m256i u, __m256i s) {

@@ -4,6 +4,7 @@
 
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
+#include "kernels/heads_lanes.h"
 #include "kernels/softmax_lanes.h"
 
 namespace glint::kernels::avx2 {
@@ -188,22 +189,6 @@ void heads_tile(int64_t K, const typename L::T* const rows[], const float* q, in
             for (int r = 0; r < RT; ++r) res[h * RT + r] += L::one(rows[r][i]) * q[h * ldq + i];
 }
 
-template <class L, int HT>
-void heads_rows(int64_t K, const uint8_t* w, size_t w_stride, int64_t nrows, const float* q, int64_t ldq, float* y,
-                int64_t ldy) {
-    constexpr int RT = 8 / HT;
-    float res[8];
-    for (int64_t r0 = 0; r0 < nrows; r0 += RT) {
-        const int nr = int(nrows - r0 < RT ? nrows - r0 : RT);
-        const typename L::T* rows[RT];
-        for (int r = 0; r < RT; ++r)  // past the last row: repeat it, result unused
-            rows[r] = reinterpret_cast<const typename L::T*>(w + size_t(r0 + (r < nr ? r : nr - 1)) * w_stride);
-        heads_tile<L, HT>(K, rows, q, ldq, res);
-        for (int h = 0; h < HT; ++h)
-            for (int r = 0; r < nr; ++r) y[h * ldy + r0 + r] = res[h * RT + r];
-    }
-}
-
 constexpr int64_t kMaxHeadK = 512;  // queries widened on the stack up to this length
 
 template <class L, GemvFn Single>
@@ -219,8 +204,7 @@ void gemv_heads(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq
     // F32 queries are used in place; F16 ones widened once per call.
     constexpr bool kInPlace = sizeof(typename L::T) == 4;
     const bool in_place = kInPlace && a_stride % 4 == 0;
-    for (int h0 = 0; h0 < nq;) {
-        const int left = nq - h0, HT = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    heads_lanes::head_groups<8>(nq, [&]<int HT>(int h0) {
         const float* q = buf;
         int64_t ldq = K;
         if (in_place) {
@@ -234,15 +218,10 @@ void gemv_heads(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq
                 for (; i < K; ++i) buf[h * K + i] = L::one(src[i]);
             }
         }
-        float* yh = y + h0 * ldy;
-        switch (HT) {
-            case 8: heads_rows<L, 8>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
-            case 4: heads_rows<L, 4>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
-            case 2: heads_rows<L, 2>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
-            default: heads_rows<L, 1>(K, wb, w_stride, nrows, q, ldq, yh, ldy); break;
-        }
-        h0 += HT;
-    }
+        heads_lanes::score_rows<8, HT, typename L::T>(
+            [&]<int H>(const typename L::T* const* rows, float* res) { heads_tile<L, H>(K, rows, q, ldq, res); }, wb,
+            w_stride, nrows, y + h0 * ldy, ldy);
+    });
 }
 
 // HT heads x NV vectors of y over all rows: y += a * x per row in order,
@@ -268,17 +247,9 @@ void axpy_tile(int64_t nrows, const float* a, int64_t lda, const uint8_t* x, siz
 template <class L, int NV>
 void axpy_cols(int64_t nrows, int nq, const float* a, int64_t lda, const uint8_t* x, size_t x_stride, float* y,
                int64_t ldy) {
-    for (int h0 = 0; h0 < nq;) {
-        const int left = nq - h0, HT = left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        const float* ah = a + h0 * lda;
-        float* yh = y + h0 * ldy;
-        switch (HT) {
-            case 4: axpy_tile<L, NV, 4>(nrows, ah, lda, x, x_stride, yh, ldy); break;
-            case 2: axpy_tile<L, NV, 2>(nrows, ah, lda, x, x_stride, yh, ldy); break;
-            default: axpy_tile<L, NV, 1>(nrows, ah, lda, x, x_stride, yh, ldy); break;
-        }
-        h0 += HT;
-    }
+    heads_lanes::head_groups<4>(nq, [&]<int HT>(int h0) {
+        axpy_tile<L, NV, HT>(nrows, a + h0 * lda, lda, x, x_stride, y + h0 * ldy, ldy);
+    });
 }
 
 template <class L>

@@ -135,7 +135,7 @@ const GemmKernel gemm_q4_0 = lanes_q8::kernel<V256, true>();
 const GemmKernel gemm_q8_0 = lanes_q8::kernel<V256, false>();
 // The AVX-VNNI kernels' code with vpdpbusd emulated (kernels/avx2/common.h):
 // offered to tests only (kernel_set_variants).
-const GemmKernel gemm_q4_0_dot4_emulated = lanes_q8::kernel<V256Dot4<Dot4Emulated>, true>();
-const GemmKernel gemm_q8_0_dot4_emulated = lanes_q8::kernel<V256Dot4<Dot4Emulated>, false>();
+const GemmKernel gemm_q4_0_dot4_emulated = lanes_q8::kernel<lanes_q8::WithDot4<V256, Dot4Emulated>, true>();
+const GemmKernel gemm_q8_0_dot4_emulated = lanes_q8::kernel<lanes_q8::WithDot4<V256, Dot4Emulated>, false>();
 
 }  // namespace glint::kernels::avx2

@@ -80,7 +80,7 @@ struct V512 {
     using F = __m512;
     static constexpr int kLanes = 16;
     static constexpr int kQ8Rows = 8;  // Q4_0/Q8_0 rows per tile
-    static constexpr bool kDot4 = false;  // see V512Dot4
+    static constexpr bool kDot4 = false;  // no 4-byte dot (lanes_q8::WithDot4 adds one)
     static I load(const void* p) { return load512(p); }
     static I maddubs(I w, I a) { return _mm512_maddubs_epi16(w, a); }
     static I add16(I a, I b) { return _mm512_add_epi16(a, b); }
@@ -119,19 +119,8 @@ struct V512 {
     }
 };
 
-// Traits with the 4-byte dot product of AVX-512 VNNI (vpdpbusd): per int32
-// lane, acc + the 4 products of unsigned bytes of u and signed bytes of s,
-// exact (no 16-bit saturation). Dot4::dot4 does it: the VNNI instruction in
-// kernels/avx512vnni/, or this file's emulation on CPUs without it, which lets
-// every machine test the Dot4 kernels against the scalar reference.
-template <class Dot4>
-struct V512Dot4 : V512 {
-    static constexpr bool kDot4 = true;
-    static I zero_i() { return _mm512_setzero_si512(); }
-    static I dot4(I acc, I u, I s) { return Dot4::dot4(acc, u, s); }
-};
-
-// vpdpbusd from AVX-512 BW: even and odd bytes widened to int16 (u zero-,
+// vpdpbusd (AVX-512 VNNI, kernels/avx512vnni/) for lanes_q8::WithDot4 on CPUs
+// without it, so every AVX-512 machine tests the Dot4 kernels: even and odd bytes widened to int16 (u zero-,
 // s sign-extended), two pairwise multiply-adds: the same int32 sums.
 struct Dot4Emulated {
     static __m512i dot4(__m512i acc, __m512i u, __m512i s) {

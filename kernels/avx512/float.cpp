@@ -3,6 +3,7 @@
 // i, i+16, i+32, ... by fma (the tail zero-padded), then reduce16().
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
+#include "kernels/heads_lanes.h"
 #include "kernels/softmax_lanes.h"
 
 namespace glint::kernels::avx512 {
@@ -212,22 +213,6 @@ void heads_tile(int64_t K, const typename L::T* const rows[], const float* q, in
     _mm512_storeu_ps(res, reduce16x16(acc));
 }
 
-template <class L, int HT>
-void heads_rows(int64_t K, int64_t K16, const uint8_t* w, size_t w_stride, int64_t nrows, const float* q, float* y,
-                int64_t ldy) {
-    constexpr int RT = 16 / HT;
-    alignas(64) float res[16];
-    for (int64_t r0 = 0; r0 < nrows; r0 += RT) {
-        const int nr = int(nrows - r0 < RT ? nrows - r0 : RT);
-        const typename L::T* rows[RT];
-        for (int r = 0; r < RT; ++r)  // past the last row: repeat it, result unused
-            rows[r] = reinterpret_cast<const typename L::T*>(w + size_t(r0 + (r < nr ? r : nr - 1)) * w_stride);
-        heads_tile<L, HT>(K, rows, q, K16, res);
-        for (int h = 0; h < HT; ++h)
-            for (int r = 0; r < nr; ++r) y[h * ldy + r0 + r] = res[h * RT + r];
-    }
-}
-
 constexpr int64_t kMaxHeadK = 512;  // queries converted on the stack up to this length
 
 template <class L>
@@ -241,19 +226,13 @@ void gemv_heads(int64_t K, const void* w, size_t w_stride, int64_t nrows, int nq
     }
     alignas(64) float q[8 * kMaxHeadK];
     const auto* wb = static_cast<const uint8_t*>(w);
-    for (int h0 = 0; h0 < nq;) {
-        const int left = nq - h0, HT = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    heads_lanes::head_groups<8>(nq, [&]<int HT>(int h0) {
         for (int h = 0; h < HT; ++h)
             widen_row<L>(K, reinterpret_cast<const typename L::T*>(qa + size_t(h0 + h) * a_stride), q + h * K16);
-        float* yh = y + h0 * ldy;
-        switch (HT) {
-            case 8: heads_rows<L, 8>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
-            case 4: heads_rows<L, 4>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
-            case 2: heads_rows<L, 2>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
-            default: heads_rows<L, 1>(K, K16, wb, w_stride, nrows, q, yh, ldy); break;
-        }
-        h0 += HT;
-    }
+        heads_lanes::score_rows<16, HT, typename L::T>(
+            [&]<int H>(const typename L::T* const* rows, float* res) { heads_tile<L, H>(K, rows, q, K16, res); }, wb,
+            w_stride, nrows, y + h0 * ldy, ldy);
+    });
 }
 
 // HT heads x NV vectors of y (the last one masked) over all rows: y += a * x
@@ -287,17 +266,9 @@ void axpy_tile(int64_t nrows, const float* a, int64_t lda, const uint8_t* x, siz
 template <class L, int NV>
 void axpy_cols(int64_t nrows, int nq, const float* a, int64_t lda, const uint8_t* x, size_t x_stride, float* y,
                int64_t ldy, __mmask16 last) {
-    for (int h0 = 0; h0 < nq;) {
-        const int left = nq - h0, HT = left >= 4 ? 4 : left >= 2 ? 2 : 1;
-        const float* ah = a + h0 * lda;
-        float* yh = y + h0 * ldy;
-        switch (HT) {
-            case 4: axpy_tile<L, NV, 4>(nrows, ah, lda, x, x_stride, yh, ldy, last); break;
-            case 2: axpy_tile<L, NV, 2>(nrows, ah, lda, x, x_stride, yh, ldy, last); break;
-            default: axpy_tile<L, NV, 1>(nrows, ah, lda, x, x_stride, yh, ldy, last); break;
-        }
-        h0 += HT;
-    }
+    heads_lanes::head_groups<4>(nq, [&]<int HT>(int h0) {
+        axpy_tile<L, NV, HT>(nrows, a + h0 * lda, lda, x, x_stride, y + h0 * ldy, ldy, last);
+    });
 }
 
 template <class L>

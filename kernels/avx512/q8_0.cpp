@@ -105,7 +105,7 @@ const GemmKernel gemm_q4_0 = lanes_q8::kernel<V512, true>();
 const GemmKernel gemm_q8_0 = lanes_q8::kernel<V512, false>();
 // The VNNI kernels' code with vpdpbusd emulated (kernels/avx512/common.h):
 // slower than the two above, offered to tests only (kernel_set_variants).
-const GemmKernel gemm_q4_0_dot4_emulated = lanes_q8::kernel<V512Dot4<Dot4Emulated>, true>();
-const GemmKernel gemm_q8_0_dot4_emulated = lanes_q8::kernel<V512Dot4<Dot4Emulated>, false>();
+const GemmKernel gemm_q4_0_dot4_emulated = lanes_q8::kernel<lanes_q8::WithDot4<V512, Dot4Emulated>, true>();
+const GemmKernel gemm_q8_0_dot4_emulated = lanes_q8::kernel<lanes_q8::WithDot4<V512, Dot4Emulated>, false>();
 
 }  // namespace glint::kernels::avx512

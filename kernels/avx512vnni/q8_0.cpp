@@ -13,7 +13,7 @@ namespace {
 struct Dot4Vnni {
     static __m512i dot4(__m512i acc, __m512i u, __m512i s) { return _mm512_dpbusd_epi32(acc, u, s); }
 };
-using V = avx512::V512Dot4<Dot4Vnni>;
+using V = lanes_q8::WithDot4<avx512::V512, Dot4Vnni>;
 
 }  // namespace
 

@@ -13,7 +13,7 @@ namespace {
 struct Dot4Vnni {
     static __m256i dot4(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_avx_epi32(acc, u, s); }
 };
-using V = avx2::V256Dot4<Dot4Vnni>;
+using V = lanes_q8::WithDot4<avx2::V256, Dot4Vnni>;
 
 }  // namespace
 
