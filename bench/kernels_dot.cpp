@@ -131,7 +131,7 @@ void BM_Heads(benchmark::State& st, const kernels::KernelSet* ks, TensorType t, 
 
 const bool registered = [] {
     for (const kernels::KernelSet* ks : bench_sets()) {
-        for (TensorType t : {TensorType::F32, TensorType::F16}) {
+        for (TensorType t : {TensorType::F32, TensorType::F16, TensorType::Q8_0}) {  // the KV cache types
             if (!ks->gemv[static_cast<uint32_t>(t)]) continue;  // the scalar set has no GEMV
             const std::string suffix = std::string(ks->isa) + "/" + std::string(type_name(t));
             for (bool v : {false, true})

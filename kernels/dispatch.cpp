@@ -109,7 +109,7 @@ KernelSet make_avx2_set(bool vnni) {
     ks.axpy_rows[id(TensorType::Q8_0)] = avx2::axpy_rows_q8_0;
     ks.axpy_heads[id(TensorType::F32)] = avx2::axpy_heads_f32;
     ks.axpy_heads[id(TensorType::F16)] = avx2::axpy_heads_f16;
-    ks.axpy_heads[id(TensorType::Q8_0)] = axpy_heads_loop<avx2::axpy_rows_q8_0>;
+    ks.axpy_heads[id(TensorType::Q8_0)] = avx2::axpy_heads_q8_0;
     ks.softmax = avx2::softmax;
     ks.swiglu = avx2::swiglu;
     ks.vec_dot[id(TensorType::Q4_0)] = avx2::vec_dot_q4_0_q8_0;
@@ -196,6 +196,7 @@ KernelSet make_avx512_set(bool vnni) {
     ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512::gemv_q8_0>;
     ks.axpy_heads[static_cast<uint32_t>(TensorType::F32)] = avx512::axpy_heads_f32;
     ks.axpy_heads[static_cast<uint32_t>(TensorType::F16)] = avx512::axpy_heads_f16;
+    ks.axpy_heads[static_cast<uint32_t>(TensorType::Q8_0)] = avx512::axpy_heads_q8_0;
     narrow(TensorType::Q4_K, &avx512::gemm4_q4_K, &avx512::gemm8_q4_K);
     narrow(TensorType::Q5_K, &avx512::gemm4_q5_K, &avx512::gemm8_q5_K);
     narrow(TensorType::Q6_K, &avx512::gemm4_q6_K, &avx512::gemm8_q6_K);

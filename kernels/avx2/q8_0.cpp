@@ -6,6 +6,7 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
 #include "kernels/blocks.h"
+#include "kernels/heads_lanes.h"
 #include "kernels/lane_gemm_q8_0.h"
 
 namespace glint::kernels::avx2 {
@@ -129,6 +130,30 @@ void axpy_rows_q8_0(int64_t n, int64_t nrows, const float* a, const void* x, siz
         }
         for (int k = 0; k < 4; ++k) _mm256_storeu_ps(y + 8 * k, acc[k]);
     }
+}
+
+namespace {
+// 16 columns (half a block) per slice: 4 heads x 2 vectors of sums in registers.
+struct Q8Cols16 {
+    using F = __m256;
+    static constexpr int kCols = 16, kNV = 2;
+    static void widen(const int8_t* qs, uint16_t d, F v[2]) {
+        const __m128i q = load128(qs);
+        const __m256 vd = _mm256_set1_ps(h2f(d));
+        v[0] = _mm256_mul_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)));
+        v[1] = _mm256_mul_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_unpackhi_epi64(q, q))));
+    }
+    static F load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+    static F set1(float v) { return _mm256_set1_ps(v); }
+    static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+    static F add(F a, F b) { return _mm256_add_ps(a, b); }
+};
+}  // namespace
+
+void axpy_heads_q8_0(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                     float* y, int64_t ldy) {
+    heads_lanes::axpy_q8_0<Q8Cols16, 4>(n, nrows, nq, a, lda, x, x_stride, y, ldy);
 }
 
 const GemmKernel gemm_q4_0 = lanes_q8::kernel<V256, true>();

@@ -25,6 +25,8 @@ void gemv_f16(int64_t K, const void* w, size_t w_stride, int64_t nrows, const vo
 void gemv_bf16(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q4_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void axpy_heads_q8_0(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                     float* y, int64_t ldy);
 void gemv_q4_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q5_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q6_K(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);

@@ -8,6 +8,7 @@
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
 #include "kernels/blocks.h"
+#include "kernels/heads_lanes.h"
 #include "kernels/lane_gemm_q8_0.h"
 
 namespace glint::kernels::avx512 {
@@ -90,7 +91,28 @@ void gemv(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* 
     }
 }
 
+// A whole block per slice: 8 heads x 2 vectors of sums in registers.
+struct Q8Cols32 {
+    using F = __m512;
+    static constexpr int kCols = 32, kNV = 2;
+    static void widen(const int8_t* qs, uint16_t d, F v[2]) {
+        const __m512 vd = _mm512_set1_ps(h2f(d));
+        v[0] = _mm512_mul_ps(vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(load128(qs))));
+        v[1] = _mm512_mul_ps(vd, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(load128(qs + 16))));
+    }
+    static F load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
+    static F set1(float v) { return _mm512_set1_ps(v); }
+    static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+    static F add(F a, F b) { return _mm512_add_ps(a, b); }
+};
+
 }  // namespace
+
+void axpy_heads_q8_0(int64_t n, int64_t nrows, int nq, const float* a, int64_t lda, const void* x, size_t x_stride,
+                     float* y, int64_t ldy) {
+    heads_lanes::axpy_q8_0<Q8Cols32, 8>(n, nrows, nq, a, lda, x, x_stride, y, ldy);
+}
 
 float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) {
     return dot_q4_0(n, static_cast<const block_q4_0*>(w), static_cast<const block_q8_0*>(a));
