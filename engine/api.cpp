@@ -8,11 +8,13 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "engine/chat/chat_template.h"
 #include "engine/context.h"
 #include "engine/model.h"
 #include "engine/sampler.h"
+#include "kernels/cpu_features.h"
 #include "kernels/log.h"
 #include "kernels/quants.h"
 
@@ -431,5 +433,24 @@ void glint_reset_timings(glint_context* ctx) {
 }
 
 const char* glint_cpu_kernels(void) { return glint::kernels::active_kernels().isa; }
+
+const char* glint_cpu_info(void) { return glint::kernels::cpu_features().brand; }
+
+const char* glint_system_info(void) {
+    static const std::string info = [] {
+        const auto& f = glint::kernels::cpu_features();
+        const auto& ks = glint::kernels::active_kernels();
+        std::string feats;
+        const std::pair<bool, const char*> named[] = {
+            {f.avx2, "avx2"},         {f.fma, "fma"},           {f.f16c, "f16c"},
+            {f.avx512f, "avx512f"},   {f.avx512bw, "avx512bw"}, {f.avx512vl, "avx512vl"},
+            {f.avx512vnni, "avx512_vnni"}, {f.avxvnni, "avx_vnni"}, {f.avx512bf16, "avx512_bf16"}};
+        for (const auto& [has, name] : named)
+            if (has) feats.append(feats.empty() ? "" : " ").append(name);
+        return std::string("cpu: ") + (f.brand[0] ? f.brand : "unknown") + " | features: " +
+               (feats.empty() ? "none" : feats) + " | kernels: " + ks.isa + " | vnni gemm: " + (ks.vnni ? "yes" : "no");
+    }();
+    return info.c_str();
+}
 
 }  // extern "C"

@@ -230,6 +230,15 @@ GLINT_API void glint_reset_timings(glint_context* ctx);
 /* Name of the CPU kernel set in use ("scalar", "avx2", "avx512"). */
 GLINT_API const char* glint_cpu_kernels(void);
 
+/* The CPU's name from CPUID ("" where it has none). */
+GLINT_API const char* glint_cpu_info(void);
+
+/* One line for bug reports and benchmark records: the CPU, the extensions
+   glint uses that it has, the kernel set in use and whether that set's
+   Q4_0/Q8_0 GEMM uses VNNI, e.g. "cpu: <name> | features: avx2 fma f16c
+   avx512f avx512bw avx512vl | kernels: avx512 | vnni gemm: no". */
+GLINT_API const char* glint_system_info(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 #include "kernels/cpu_features.h"
 
 #include <cstdint>
+#include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -43,8 +44,30 @@ uint64_t xgetbv0() {
 }
 #endif
 
+// Leaves 0x80000002-4: 48 bytes of text, padded with spaces (leading on some
+// Intel parts) and NULs.
+void read_brand(char (&out)[49]) {
+#ifdef GLINT_X86
+    if (cpuid(0x80000000u, 0).a < 0x80000004u) return;
+    char raw[49] = {};
+    for (uint32_t i = 0; i < 3; ++i) {
+        const Regs r = cpuid(0x80000002u + i, 0);
+        std::memcpy(raw + 16 * i, &r, 16);
+    }
+    const char* b = raw;
+    while (*b == ' ') ++b;
+    size_t n = std::strlen(b);
+    while (n > 0 && b[n - 1] == ' ') --n;
+    std::memcpy(out, b, n);
+    out[n] = '\0';
+#else
+    (void)out;
+#endif
+}
+
 CpuFeatures detect() {
     CpuFeatures f;
+    read_brand(f.brand);
 #ifdef GLINT_X86
     const uint32_t max_leaf = cpuid(0, 0).a;
     if (max_leaf < 1) return f;

@@ -15,6 +15,7 @@ struct CpuFeatures {
     bool avx512vnni = false;
     bool avx512bf16 = false;
     bool avxvnni = false;  // VEX-encoded VNNI (256-bit), usable with YMM state
+    char brand[49] = {};   // CPUID brand string, spaces trimmed; empty where there is none
 
     bool has_avx2_set() const { return avx2 && fma && f16c; }
     bool has_avx512_set() const { return has_avx2_set() && avx512f && avx512bw && avx512vl; }

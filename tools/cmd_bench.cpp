@@ -442,6 +442,8 @@ nlohmann::ordered_json to_json(const Record& r, const ModelInfo& m, const Option
     j["roofline"] = num(r.roofline);
     j["logits_hash"] = r.hash;
     j["logits_stable"] = r.stable;
+    j["cpu_info"] = glint_cpu_info();  // the reference's field
+    j["system_info"] = glint_system_info();
     if (r.n_parallel > 1 || !o.parallel.empty()) {
         j["pp_avg_ts"] = num(r.pp_ts);
         j["kv_alloc_ratio"] = num(r.kv_alloc_ratio);
@@ -512,8 +514,8 @@ void print_markdown(const std::vector<Record>& recs, const ModelInfo& m, const O
     }
     std::printf("\nmemory read bandwidth (measured):");
     for (const auto& [t, b] : bw) std::printf(" %d thread%s %.1f GB/s;", t, t == 1 ? "" : "s", b.gbps);
-    std::printf(" weights read per generated token %s; kernels %s; glint %s\n",
-                mib_text(m.bytes_per_token).c_str(), glint_cpu_kernels(), glint_version());
+    std::printf(" weights read per generated token %s; kernels %s; glint %s\n%s\n",
+                mib_text(m.bytes_per_token).c_str(), glint_cpu_kernels(), glint_version(), glint_system_info());
 }
 
 // ---- KV memory ----

@@ -1,9 +1,10 @@
-// `glint devices`: the Vulkan devices glint can offload to, and which one
-// -ngl would use.
+// `glint devices`: the CPU glint computes on, the Vulkan devices it can
+// offload to, and which one -ngl would use.
 #include <cstdio>
 #include <string>
 
 #include "engine/vulkan/backend.h"
+#include "glint.h"
 #include "tools/cli.h"
 
 namespace glint::cli {
@@ -11,10 +12,12 @@ namespace {
 
 const char* kUsage = R"(usage: glint devices
 
-Lists the Vulkan devices with their index, type, API version and device-local
-memory, and marks with * the one `glint run -ngl N` offloads to: the first
-discrete GPU, else an integrated, virtual or CPU device; GLINT_VK_DEVICE=<index>
-picks another. Exits 1 when Vulkan is missing or no device can run glint.
+Shows the CPU (its name, the extensions glint uses that it has, the kernel set
+in use: GLINT_ISA=scalar|avx2|avx512 forces one), then lists the Vulkan devices
+with their index, type, API version and device-local memory, and marks with *
+the one `glint run -ngl N` offloads to: the first discrete GPU, else an
+integrated, virtual or CPU device; GLINT_VK_DEVICE=<index> picks another.
+Exits 1 when Vulkan is missing or no device can run glint.
 
   -h, --help   this help
 )";
@@ -29,6 +32,7 @@ int devices(int argc, char** argv) {
         std::fprintf(stderr, "glint devices: unknown option '%s'\nRun 'glint devices --help' for the options.\n", argv[i]);
         return 2;
     }
+    std::printf("%s\n", glint_system_info());
     vk::DeviceList list;
     try {
         list = vk::list_devices();

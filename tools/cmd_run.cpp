@@ -142,7 +142,7 @@ int run(int argc, char** argv) {
                                      " (raise -c or lower -n)");
         check(glint_sampler_create(model, &o.sp, &smp));
         if (o.verbose) {
-            std::fprintf(stderr, "model: %s (%s)\n", o.model.c_str(), glint_model_desc(model));
+            std::fprintf(stderr, "model: %s (%s)\n%s\n", o.model.c_str(), glint_model_desc(model), glint_system_info());
             std::fprintf(stderr, "context %d, batch %d, threads %d, kv %s, kernels %s, seed %u, prompt %zu tokens\n",
                          n_ctx, eff.n_batch, eff.n_threads, kKvNames[o.kv_type], glint_cpu_kernels(),
                          glint_sampler_seed(smp), prompt.size());

@@ -41,8 +41,12 @@ TEST(CliBench, JsonRecordsCarryTheReferenceFieldNames) {
     for (const auto& r : j) {
         for (const char* k : {"n_prompt", "n_gen", "n_threads", "avg_ts", "stddev_ts", "model_size", "model_type",
                               "model_n_params", "n_batch", "type_k", "avg_ns", "stddev_ns", "samples_ns",
-                              "samples_ts", "n_parallel", "logits_hash", "gbps", "roofline", "bandwidth_gbps"})
+                              "samples_ts", "n_parallel", "logits_hash", "gbps", "roofline", "bandwidth_gbps",
+                              "cpu_info", "system_info"})
             EXPECT_TRUE(r.contains(k)) << k << " missing in " << r.dump();
+        EXPECT_TRUE(std::regex_search(r["system_info"].get<std::string>(),
+                                      std::regex(R"(\| kernels: (scalar|avx2|avx512) \| vnni gemm: (yes|no)$)")))
+            << r["system_info"];
         EXPECT_GT(r["avg_ts"].get<double>(), 0);
         EXPECT_GE(r["stddev_ts"].get<double>(), 0);
         EXPECT_EQ(r["samples_ts"].size(), 2u);
@@ -84,6 +88,7 @@ TEST(CliBench, MarkdownTableByDefault) {
     EXPECT_TRUE(contains(row2, "| tg4 |")) << row2;
     EXPECT_TRUE(std::regex_search(row2, std::regex(R"(\| [0-9.]+ ± [0-9.]+ \|)"))) << row2;
     EXPECT_TRUE(contains(r.out, "memory read bandwidth (measured): 1 thread")) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\ncpu: .* \| kernels: \S+ \| vnni gemm: (yes|no)\n)"))) << r.out;
 }
 
 // Splits one CSV line, honouring double quotes.

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "glint.h"
+#include "kernels/cpu_features.h"
+#include "kernels/quants.h"
 #include "test_util.h"
 
 namespace {
@@ -72,6 +74,34 @@ TEST(CApi, ModelFacts) {
     EXPECT_STREQ(buf, "llama");
     EXPECT_EQ(glint_model_meta(l.model, "no.such.key", buf, sizeof buf, &len), GLINT_ERR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(glint_last_error()).find("no.such.key"), std::string::npos);
+}
+
+// The one-line report names the CPU, what of it glint uses and the kernels
+// chosen, as detected (a user's bug report must say whether VNNI was on).
+TEST(CApi, SystemInfoNamesTheCpuAndTheKernelsInUse) {
+    const auto& f = glint::kernels::cpu_features();
+    const auto& ks = glint::kernels::active_kernels();
+    const std::string brand = glint_cpu_info(), info = glint_system_info();
+    EXPECT_EQ(brand, f.brand);
+#if defined(__x86_64__) || defined(__i386__)
+    // Every x86-64 CPU has the brand leaves; the text comes trimmed.
+    ASSERT_FALSE(brand.empty());
+    EXPECT_NE(brand.front(), ' ');
+    EXPECT_NE(brand.back(), ' ');
+    for (char c : brand) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << int(c);
+#endif
+    EXPECT_EQ(info.rfind("cpu: " + (brand.empty() ? std::string("unknown") : brand) + " | features: ", 0), 0u) << info;
+    const std::string tail = std::string(" | kernels: ") + ks.isa + " | vnni gemm: " + (ks.vnni ? "yes" : "no");
+    ASSERT_GE(info.size(), tail.size());
+    EXPECT_EQ(info.substr(info.size() - tail.size()), tail) << info;
+    auto listed = [&](const char* name) {
+        const std::string feats = " " + info.substr(0, info.size() - tail.size()) + " ";
+        return feats.find(std::string(" ") + name + " ") != std::string::npos;
+    };
+    EXPECT_EQ(listed("avx2"), f.avx2) << info;
+    EXPECT_EQ(listed("avx512f"), f.avx512f) << info;
+    EXPECT_EQ(listed("avx512_vnni"), f.avx512vnni) << info;
+    EXPECT_EQ(listed("avx_vnni"), f.avxvnni) << info;
 }
 
 TEST(CApi, TokenizeReportsTheSizeNeeded) {
