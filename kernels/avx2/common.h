@@ -35,6 +35,14 @@ void gemv_rows(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
+// Lane r of the result: the 8 lanes of p[r] summed (the GEMVs' rows-in-lanes step).
+inline __m256i transpose_sum8(const __m256i p[8]) {
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    // a: rows 0-3 from the low 128 bits | rows 0-3 from the high; b likewise for rows 4-7.
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
 // Vector traits of the shared token-lane GEMMs (kernels/lane_gemm.h,
 // kernels/lane_gemm_q8_0.h) for 256-bit vectors.
 struct V256 {

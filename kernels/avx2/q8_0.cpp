@@ -32,13 +32,6 @@ inline __m256i pack_i32x32_to_i8(__m256i i0, __m256i i1, __m256i i2, __m256i i3)
 // lanes, one transpose-and-add gives a lane per row, and the float chain runs
 // with lanes = rows, the same operations per row as the dots (one horizontal
 // sum per row and block made the dot alone slower than memory).
-inline __m256i transpose_sum8(const __m256i p[8]) {
-    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    // a: rows 0-3 from the low 128 bits | rows 0-3 from the high; b likewise for rows 4-7.
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
-
 template <bool Q4>
 void gemv8(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, float* out) {
     constexpr size_t bsz = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
