@@ -7,6 +7,7 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
 #include "kernels/blocks.h"
+#include "kernels/gemv_chunks.h"
 #include "kernels/k_scales.h"
 #include "kernels/lane_gemm_q8_0.h"  // its AVX2-level helpers fma1, hsum8
 
@@ -139,9 +140,7 @@ void gemv8(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y, fl
         for (int r = 0; r < 8; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
             // This row's next chunk is needed after the other 7 rows: fetch it now.
-            if (b0 + kChunk < nsb)
-                for (size_t o = 0; o < kChunk * bsz; o += 64)
-                    _mm_prefetch(reinterpret_cast<const char*>(row + kChunk * bsz + o), _MM_HINT_T0);
+            if (b0 + kChunk < nsb) prefetch_chunk(row + kChunk * bsz, kChunk * bsz);
             for (int c = 0; c < nc; ++c) {
                 const uint8_t* blk = row + size_t(c) * bsz;
                 if constexpr (Kind == 6) {

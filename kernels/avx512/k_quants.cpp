@@ -9,6 +9,7 @@
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
 #include "kernels/blocks.h"
+#include "kernels/gemv_chunks.h"
 #include "kernels/k_scales.h"
 #include "kernels/lane_gemm.h"
 
@@ -188,9 +189,7 @@ void gemv16_k45(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* 
         for (int r = 0; r < 16; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
             // This row's next chunk is needed after the other 15 rows: fetch it now.
-            if (b0 + kChunk < nsb)
-                for (size_t o = 0; o < kChunk * bsz; o += 64)
-                    _mm_prefetch(reinterpret_cast<const char*>(row + kChunk * bsz + o), _MM_HINT_T0);
+            if (b0 + kChunk < nsb) prefetch_chunk(row + kChunk * bsz, kChunk * bsz);
             for (int c = 0; c < nc; ++c) {
                 const uint8_t* blk = row + size_t(c) * bsz;
                 const __m128i scm = scales_mins_k4(blk + 4);
@@ -234,9 +233,7 @@ void gemv16_k6(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y
         const int nc = int(nsb - b0 < kChunk ? nsb - b0 : kChunk);
         for (int r = 0; r < 16; ++r) {
             const auto* row = reinterpret_cast<const block_q6_K*>(w + size_t(r) * w_stride) + b0;
-            if (b0 + kChunk < nsb)
-                for (size_t o = 0; o < kChunk * sizeof(block_q6_K); o += 64)
-                    _mm_prefetch(reinterpret_cast<const char*>(row + kChunk) + o, _MM_HINT_T0);
+            if (b0 + kChunk < nsb) prefetch_chunk(row + kChunk, kChunk * sizeof(block_q6_K));
             for (int c = 0; c < nc; ++c) {
                 const block_q6_K& x = row[c];
                 const int8_t* q8 = y[b0 + c].qs;

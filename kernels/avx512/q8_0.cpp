@@ -8,6 +8,7 @@
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
 #include "kernels/blocks.h"
+#include "kernels/gemv_chunks.h"
 #include "kernels/heads_lanes.h"
 #include "kernels/lane_gemm_q8_0.h"
 
@@ -50,9 +51,7 @@ void gemv16(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, f
         for (int r = 0; r < 16; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
             // This row's next chunk is needed after the other 15 rows: fetch it now.
-            if (b0 + kChunk < nb)
-                for (size_t o = 0; o < kChunk * bsz; o += 64)
-                    _mm_prefetch(reinterpret_cast<const char*>(row + kChunk * bsz + o), _MM_HINT_T0);
+            if (b0 + kChunk < nb) prefetch_chunk(row + kChunk * bsz, kChunk * bsz);
             for (int c = 0; c < nc; ++c) {
                 const uint8_t* blk = row + size_t(c) * bsz;
                 __m512i wv;
