@@ -24,8 +24,8 @@ inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 inline __m256i dot_u8_i8_pairs(__m256i u, __m256i s) { return _mm256_maddubs_epi16(u, s); }
 
 // GEMV as one dot per row, for the types whose dot is fast enough alone (F32,
-// F16, BF16, K-quants: one horizontal sum per 256 elements at most); Q4_0 and
-// Q8_0 reduce 8 rows at once instead (q8_0.cpp).
+// F16, BF16: one horizontal sum per row); the quantized types reduce 8 rows at
+// once instead (q8_0.cpp, k_quants.cpp).
 template <float (*Dot)(int64_t, const void*, const void*)>
 void gemv_rows(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y) {
     const auto* base = static_cast<const uint8_t*>(w);
