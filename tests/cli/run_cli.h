@@ -28,12 +28,16 @@ inline std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-// args are appended after the binary, each shell-quoted; stdin_text is fed on stdin.
-inline CliResult run_glint(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+// launcher: shell text put before the binary (environment settings, an emulator);
+// args are appended after it, each shell-quoted; stdin_text is fed on stdin.
+inline CliResult run_glint_via(const std::string& launcher, const std::vector<std::string>& args,
+                               const std::string& stdin_text = "") {
     char tmpl[] = "/tmp/glint-cli-XXXXXX";
     std::string dir = mkdtemp(tmpl);
-    std::string cmd = shell_quote(GLINT_BIN);
-    for (const auto& a : args) cmd += " " + shell_quote(a);
+    std::string cmd = launcher;
+    if (!cmd.empty()) cmd.append(" ");
+    cmd.append(shell_quote(GLINT_BIN));
+    for (const auto& a : args) cmd.append(" ").append(shell_quote(a));
     // built with append: GCC 12 warns falsely (-Wrestrict) on operator+ here
     std::string in(dir), out(dir), err(dir);
     in.append("/in");
@@ -49,6 +53,10 @@ inline CliResult run_glint(const std::vector<std::string>& args, const std::stri
     std::remove(in.c_str()); std::remove(out.c_str()); std::remove(err.c_str());
     rmdir(dir.c_str());
     return r;
+}
+
+inline CliResult run_glint(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+    return run_glint_via("", args, stdin_text);
 }
 
 }  // namespace glint::test
