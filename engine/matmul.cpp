@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 
 #include "kernels/quants.h"
@@ -181,6 +182,19 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
     //    every thread into its own buffer; several are shared after a barrier.
     const int want = threaded ? n_threads : 1;
     const bool split_tokens = gk && groups >= 2 * int64_t(want) && groups % want == 0;
+    // One token (generation): rows are claimed in chunks from a shared counter
+    // instead of an even static share, so a thread that runs slower (a busy
+    // neighbour, a descheduled slice) leaves fewer rows for the others to wait
+    // on. Chunks are whole row units, about 8 per thread per product, so each
+    // row goes through the same kernel path either way (same bits).
+    const bool claim_rows = !gk && n_tok == 1 && want > 1;
+    std::atomic<int64_t> next_chunk{0};
+    int64_t chunk_units[kMaxShared] = {}, chunk_end[kMaxShared] = {};  // chunk_end: cumulative chunk counts
+    for (int i = 0; claim_rows && i < nw; ++i) {
+        const int64_t units = (Ws[i]->rows + kRowUnit - 1) / kRowUnit;
+        chunk_units[i] = std::clamp<int64_t>(units / (8 * int64_t(want)), 1, 16);
+        chunk_end[i] = (i ? chunk_end[i - 1] : 0) + (units + chunk_units[i] - 1) / chunk_units[i];
+    }
 #pragma omp parallel num_threads(want) if (threaded)
     {
         const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
@@ -213,7 +227,18 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
 #pragma omp barrier
                 }
             }
-            for (int i = 0; i < nw; ++i) {
+            if (claim_rows) {
+                for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunk_end[nw - 1];
+                     c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
+                    int i = 0;
+                    while (c >= chunk_end[i]) ++i;
+                    const Weight& W = *Ws[i];
+                    const int64_t u0 = (c - (i ? chunk_end[i - 1] : 0)) * chunk_units[i];
+                    const int64_t r0 = u0 * kRowUnit, r1 = std::min(W.rows, (u0 + chunk_units[i]) * kRowUnit);
+                    ks.gemv[static_cast<uint32_t>(W.type)](cols, W.row(r0), W.row_stride, r1 - r0, av, ys[i] + r0);
+                }
+            }
+            for (int i = 0; i < nw && !claim_rows; ++i) {
                 const Weight& W = *Ws[i];
                 float* y = ys[i];
                 const int64_t rows = W.rows;
