@@ -75,7 +75,6 @@ std::map<std::string, int> scan_object(const std::string& obj, std::string* erro
         return found;
     }
     std::array<char, 4096> buf;
-    std::string all_lines;
     while (fgets(buf.data(), int(buf.size()), f)) {
         const std::string line(buf.data());
         // "   1a:\tvmovdqu %ymm0,(%rax)"
