@@ -237,28 +237,30 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
                     const int64_t r0 = u0 * kRowUnit, r1 = std::min(W.rows, (u0 + chunk_units[i]) * kRowUnit);
                     ks.gemv[static_cast<uint32_t>(W.type)](cols, W.row(r0), W.row_stride, r1 - r0, av, ys[i] + r0);
                 }
-            }
-            for (int i = 0; i < nw && !claim_rows; ++i) {
-                const Weight& W = *Ws[i];
-                float* y = ys[i];
-                const int64_t rows = W.rows;
-                const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
-                const auto [u0, u1] = split(units, nt, tid);
-                const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
-                if (r1 <= r0) continue;
-                if (gk) {
-                    gks[i]->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
-                                thread_scratch(scratch));
-                } else {
-                    // Several tokens: blocks of rows small enough to stay in L2
-                    // while every token passes over them, so the weights come
-                    // from memory once per step, not once per token.
-                    const kernels::GemvFn gemv = ks.gemv[static_cast<uint32_t>(W.type)];
-                    const int64_t blk = n_tok == 1 ? r1 - r0 : gemv_block_rows(W.row_stride);
-                    for (int64_t b0 = r0; b0 < r1; b0 += blk) {
-                        const int64_t b1 = std::min(r1, b0 + blk);
-                        for (int64_t t = 0; t < n_tok; ++t)
-                            gemv(cols, W.row(b0), W.row_stride, b1 - b0, av + size_t(t) * a_stride, y + t * rows + b0);
+            } else {
+                for (int i = 0; i < nw; ++i) {
+                    const Weight& W = *Ws[i];
+                    float* y = ys[i];
+                    const int64_t rows = W.rows;
+                    const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
+                    const auto [u0, u1] = split(units, nt, tid);
+                    const int64_t r0 = std::min(rows, u0 * kRowUnit), r1 = std::min(rows, u1 * kRowUnit);
+                    if (r1 <= r0) continue;
+                    if (gk) {
+                        gks[i]->run(cols, W.row(r0), W.row_stride, r1 - r0, prep, n_tok, y + r0, rows,
+                                    thread_scratch(scratch));
+                    } else {
+                        // Several tokens: blocks of rows small enough to stay in L2
+                        // while every token passes over them, so the weights come
+                        // from memory once per step, not once per token.
+                        const kernels::GemvFn gemv = ks.gemv[static_cast<uint32_t>(W.type)];
+                        const int64_t blk = n_tok == 1 ? r1 - r0 : gemv_block_rows(W.row_stride);
+                        for (int64_t b0 = r0; b0 < r1; b0 += blk) {
+                            const int64_t b1 = std::min(r1, b0 + blk);
+                            for (int64_t t = 0; t < n_tok; ++t)
+                                gemv(cols, W.row(b0), W.row_stride, b1 - b0, av + size_t(t) * a_stride,
+                                     y + t * rows + b0);
+                        }
                     }
                 }
             }
