@@ -136,13 +136,13 @@ void gemv8(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y, fl
     alignas(16) __m128i mm[kChunk][8];
     alignas(16) uint16_t d[kChunk][8], dmin[kChunk][8];
     const int64_t nsb = K / QK_K;
+    const ReadAhead<8, kChunk> ra(w, w_stride, bsz, nsb);
     for (int64_t b0 = 0; b0 < nsb; b0 += kChunk) {
         const int nc = int(nsb - b0 < kChunk ? nsb - b0 : kChunk);
         for (int r = 0; r < 8; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
-            // This row's next chunk is needed after the other 7 rows: fetch it now.
-            if (b0 + kChunk < nsb) prefetch_chunk(row + kChunk * bsz, kChunk * bsz);
             for (int c = 0; c < nc; ++c) {
+                ra.fetch(r, b0, c);
                 const uint8_t* blk = row + size_t(c) * bsz;
                 if constexpr (Kind == 6) {
                     const auto& x = *reinterpret_cast<const block_q6_K*>(blk);

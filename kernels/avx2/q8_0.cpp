@@ -6,6 +6,7 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx2/common.h"
 #include "kernels/blocks.h"
+#include "kernels/gemv_chunks.h"
 #include "kernels/heads_lanes.h"
 #include "kernels/lane_gemm_q8_0.h"
 
@@ -36,11 +37,13 @@ template <bool Q4>
 void gemv8(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, float* out) {
     constexpr size_t bsz = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
     __m256 acc = _mm256_setzero_ps();
+    const ReadAhead<8, 1> ra(w, w_stride, bsz, K / QK8_0);
     for (int64_t b = 0; b < K / QK8_0; ++b) {
         const __m256i av = load256(y[b].qs);
         __m256i p[8];
         alignas(16) uint16_t dw[8];
         for (int r = 0; r < 8; ++r) {
+            ra.fetch(r, b, 0);
             const uint8_t* blk = w + size_t(r) * w_stride + size_t(b) * bsz;
             p[r] = lanes_q8::dot_i8(Q4 ? lanes_q8::q4_0_values(blk + 2) : load256(blk + 2), av);
             std::memcpy(&dw[r], blk, 2);

@@ -175,6 +175,7 @@ void gemv16_k45(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* 
     alignas(64) uint32_t DB[kChunk][16];
     __m512 acc = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
     const int64_t nsb = K / QK_K;
+    const ReadAhead<16, kChunk> ra(w, w_stride, bsz, nsb);
     for (int64_t b0 = 0; b0 < nsb; b0 += kChunk) {
         const int nc = int(nsb - b0 < kChunk ? nsb - b0 : kChunk);
         __m128i bs[kChunk];
@@ -188,9 +189,8 @@ void gemv16_k45(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* 
         }
         for (int r = 0; r < 16; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
-            // This row's next chunk is needed after the other 15 rows: fetch it now.
-            if (b0 + kChunk < nsb) prefetch_chunk(row + kChunk * bsz, kChunk * bsz);
             for (int c = 0; c < nc; ++c) {
+                ra.fetch(r, b0, c);
                 const uint8_t* blk = row + size_t(c) * bsz;
                 const __m128i scm = scales_mins_k4(blk + 4);
                 __m512i v[4], S[4];
@@ -229,12 +229,13 @@ void gemv16_k6(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y
     alignas(64) uint16_t DB[kChunk][16];
     __m512 acc = _mm512_setzero_ps();
     const int64_t nsb = K / QK_K;
+    const ReadAhead<16, kChunk> ra(w, w_stride, sizeof(block_q6_K), nsb);
     for (int64_t b0 = 0; b0 < nsb; b0 += kChunk) {
         const int nc = int(nsb - b0 < kChunk ? nsb - b0 : kChunk);
         for (int r = 0; r < 16; ++r) {
             const auto* row = reinterpret_cast<const block_q6_K*>(w + size_t(r) * w_stride) + b0;
-            if (b0 + kChunk < nsb) prefetch_chunk(row + kChunk, kChunk * sizeof(block_q6_K));
             for (int c = 0; c < nc; ++c) {
+                ra.fetch(r, b0, c);
                 const block_q6_K& x = row[c];
                 const int8_t* q8 = y[b0 + c].qs;
                 __m512i v[4];

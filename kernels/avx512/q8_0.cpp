@@ -37,6 +37,7 @@ void gemv16(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, f
     alignas(64) uint16_t DB[kChunk][16];
     int32_t SA[kChunk] = {};
     __m512 acc = _mm512_setzero_ps();
+    const ReadAhead<16, kChunk> ra(w, w_stride, bsz, nb);
     for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
         const int nc = int(nb - b0 < kChunk ? nb - b0 : kChunk);
         for (int c = 0; c < nc; ++c) {
@@ -50,9 +51,8 @@ void gemv16(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, f
         }
         for (int r = 0; r < 16; ++r) {
             const uint8_t* row = w + size_t(r) * w_stride + size_t(b0) * bsz;
-            // This row's next chunk is needed after the other 15 rows: fetch it now.
-            if (b0 + kChunk < nb) prefetch_chunk(row + kChunk * bsz, kChunk * bsz);
             for (int c = 0; c < nc; ++c) {
+                ra.fetch(r, b0, c);
                 const uint8_t* blk = row + size_t(c) * bsz;
                 __m512i wv;
                 if constexpr (Q4) {
