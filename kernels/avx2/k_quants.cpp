@@ -126,7 +126,7 @@ inline __m256i transpose_sum4x8(const __m128i m[8]) {
 // L1), then each super-block's 8 rows are reduced and chained: long runs per
 // row for the hardware prefetchers, not 8 interleaved 144-byte steps (28%
 // slower from memory), as in the AVX-512 GEMV.
-constexpr int kChunk = 4;
+constexpr int kChunk = 8;
 
 template <int Kind>  // 4, 5, 6
 void gemv8(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y, float* out) {

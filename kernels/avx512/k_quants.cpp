@@ -164,7 +164,7 @@ float dot_k6(int64_t n, const block_q6_K* x, const block_q8_K* y) {
 // (phase 1, integer work, partial sums parked in L1), then each super-block's
 // 16 rows are reduced and chained (phase 2): long sequential runs per row for
 // the hardware prefetchers instead of 16 interleaved 144-byte steps.
-constexpr int kChunk = 4;
+constexpr int kChunk = 8;
 
 template <bool Q5>
 void gemv16_k45(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_K* y, float* out) {
