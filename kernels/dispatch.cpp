@@ -204,6 +204,9 @@ KernelSet make_avx512_set(bool vnni) {
     if (vnni) {
         ks.gemm[static_cast<uint32_t>(TensorType::Q4_0)] = &avx512vnni::gemm_q4_0;
         ks.gemm[static_cast<uint32_t>(TensorType::Q8_0)] = &avx512vnni::gemm_q8_0;
+        ks.gemv[static_cast<uint32_t>(TensorType::Q4_0)] = avx512vnni::gemv_q4_0;
+        ks.gemv[static_cast<uint32_t>(TensorType::Q8_0)] = avx512vnni::gemv_q8_0;
+        ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512vnni::gemv_q8_0>;
     }
 #endif
     return ks;
@@ -215,6 +218,9 @@ KernelSet make_avx512_vnni_emulated_set() {
     ks.isa = "avx512-vnni-emulated";
     ks.gemm[static_cast<uint32_t>(TensorType::Q4_0)] = &avx512::gemm_q4_0_dot4_emulated;
     ks.gemm[static_cast<uint32_t>(TensorType::Q8_0)] = &avx512::gemm_q8_0_dot4_emulated;
+    ks.gemv[static_cast<uint32_t>(TensorType::Q4_0)] = avx512::gemv_q4_0_dot4_emulated;
+    ks.gemv[static_cast<uint32_t>(TensorType::Q8_0)] = avx512::gemv_q8_0_dot4_emulated;
+    ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512::gemv_q8_0_dot4_emulated>;
     return ks;
 }
 #endif

@@ -52,5 +52,7 @@ extern const GemmKernel gemm4_q4_K, gemm4_q5_K, gemm4_q6_K;
 // The Q4_0/Q8_0 GEMM of kernels/avx512vnni/ with its vpdpbusd emulated: lets
 // CPUs without VNNI test that code (same bits as every set's GEMM).
 extern const GemmKernel gemm_q4_0_dot4_emulated, gemm_q8_0_dot4_emulated;
+void gemv_q4_0_dot4_emulated(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q8_0_dot4_emulated(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 
 }  // namespace glint::kernels::avx512

@@ -52,6 +52,19 @@ inline __m512i transpose_sum_groups4(const __m512i l2[4]) {
                             _mm512_permutex2var_epi32(l3[0], i4hi, l3[1]));
 }
 
+// The levels of transpose_sum16 after the first: l1[i] (i < 8) holds in lanes
+// 0-7 eight int32 partial sums of row i and in lanes 8-15 eight of row i+8.
+inline __m512i transpose_sum_l1(const __m512i l1[8]) {
+    // Level 2: 4 partials per row, rows i, i+4 (and +8).
+    const __m512i i2lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+    const __m512i i2hi = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+    __m512i l2[4];
+    for (int i = 0; i < 4; ++i)
+        l2[i] = _mm512_add_epi32(_mm512_permutex2var_epi32(l1[i], i2lo, l1[i + 4]),
+                                 _mm512_permutex2var_epi32(l1[i], i2hi, l1[i + 4]));
+    return transpose_sum_groups4(l2);
+}
+
 // Transpose-and-add: given 16 vectors v[r] of 16 int32, returns the vector
 // whose lane r is the sum of v[r]'s lanes (integer, so any order is exact).
 inline __m512i transpose_sum16(const __m512i v[16]) {
@@ -62,15 +75,7 @@ inline __m512i transpose_sum16(const __m512i v[16]) {
     for (int i = 0; i < 8; ++i)
         l1[i] = _mm512_add_epi32(_mm512_permutex2var_epi32(v[i], i1lo, v[i + 8]),
                                  _mm512_permutex2var_epi32(v[i], i1hi, v[i + 8]));
-    // l1[i]: lanes 0-7 partial sums of row i, 8-15 of row i+8 (8 partials each).
-    // Level 2: 4 partials per row, rows i, i+4 (and +8).
-    const __m512i i2lo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
-    const __m512i i2hi = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
-    __m512i l2[4];
-    for (int i = 0; i < 4; ++i)
-        l2[i] = _mm512_add_epi32(_mm512_permutex2var_epi32(l1[i], i2lo, l1[i + 4]),
-                                 _mm512_permutex2var_epi32(l1[i], i2hi, l1[i + 4]));
-    return transpose_sum_groups4(l2);
+    return transpose_sum_l1(l1);
 }
 
 // Vector traits of the shared token-lane GEMMs (kernels/lane_gemm.h,

@@ -10,4 +10,8 @@ namespace glint::kernels::avx512vnni {
 // instruction per 64 byte products where AVX-512 BW needs two to four.
 extern const GemmKernel gemm_q4_0, gemm_q8_0;
 
+// 16-row GEMVs (kernels/avx512/gemv_q8_dot4.h): two blocks of a row per vpdpbusd.
+void gemv_q4_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
+
 }  // namespace glint::kernels::avx512vnni
