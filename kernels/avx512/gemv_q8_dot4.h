@@ -15,6 +15,7 @@
 
 #include "kernels/blocks.h"
 #include "kernels/gemv_chunks.h"
+#include "kernels/lane_gemm_q8_0.h"
 
 namespace glint::kernels::avx512 {
 namespace {
@@ -109,14 +110,18 @@ void gemv16(int64_t K, const uint8_t* w, size_t w_stride, const block_q8_0* y, f
     _mm512_storeu_ps(out, acc);
 }
 
-// Rows in groups of 16, the rest by the set's dot (`dot`: same bits).
-template <class Dot4, bool Q4, class RowDot>
-void gemv(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* out, RowDot dot) {
+// Rows in groups of 16, the rest by the sets' dot (same bits).
+template <class Dot4, bool Q4>
+void gemv(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* out) {
     const auto* base = static_cast<const uint8_t*>(w);
     const auto* y = static_cast<const block_q8_0*>(a);
     int64_t r = 0;
     for (; r + 16 <= nrows; r += 16) gemv16<Dot4, Q4>(K, base + size_t(r) * w_stride, w_stride, y, out + r);
-    for (; r < nrows; ++r) out[r] = dot(K, base + size_t(r) * w_stride, y);
+    for (; r < nrows; ++r) {
+        const uint8_t* row = base + size_t(r) * w_stride;
+        out[r] = Q4 ? lanes_q8::dot_q4_0(K, reinterpret_cast<const block_q4_0*>(row), y)
+                    : lanes_q8::dot_q8_0(K, reinterpret_cast<const block_q8_0*>(row), y);
+    }
 }
 
 }  // namespace gemv_dot4

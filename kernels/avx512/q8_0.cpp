@@ -128,14 +128,10 @@ const GemmKernel gemm_q8_0 = lanes_q8::kernel<V512, false>();
 // The VNNI kernels' code with vpdpbusd emulated (kernels/avx512/common.h):
 // slower than the two above, offered to tests only (kernel_set_variants).
 void gemv_q4_0_dot4_emulated(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    gemv_dot4::gemv<Dot4Emulated, true>(K, w, s, n, a, y, [](int64_t k, const uint8_t* row, const block_q8_0* x) {
-        return dot_q4_0(k, reinterpret_cast<const block_q4_0*>(row), x);
-    });
+    gemv_dot4::gemv<Dot4Emulated, true>(K, w, s, n, a, y);
 }
 void gemv_q8_0_dot4_emulated(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    gemv_dot4::gemv<Dot4Emulated, false>(K, w, s, n, a, y, [](int64_t k, const uint8_t* row, const block_q8_0* x) {
-        return dot_q8_0(k, reinterpret_cast<const block_q8_0*>(row), x);
-    });
+    gemv_dot4::gemv<Dot4Emulated, false>(K, w, s, n, a, y);
 }
 const GemmKernel gemm_q4_0_dot4_emulated = lanes_q8::kernel<lanes_q8::WithDot4<V512, Dot4Emulated>, true>();
 const GemmKernel gemm_q8_0_dot4_emulated = lanes_q8::kernel<lanes_q8::WithDot4<V512, Dot4Emulated>, false>();

@@ -20,14 +20,10 @@ using V = lanes_q8::WithDot4<avx512::V512, Dot4Vnni>;
 }  // namespace
 
 void gemv_q4_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    avx512::gemv_dot4::gemv<Dot4Vnni, true>(K, w, s, n, a, y, [](int64_t k, const uint8_t* row, const block_q8_0* x) {
-        return lanes_q8::dot_q4_0(k, reinterpret_cast<const block_q4_0*>(row), x);
-    });
+    avx512::gemv_dot4::gemv<Dot4Vnni, true>(K, w, s, n, a, y);
 }
 void gemv_q8_0(int64_t K, const void* w, size_t s, int64_t n, const void* a, float* y) {
-    avx512::gemv_dot4::gemv<Dot4Vnni, false>(K, w, s, n, a, y, [](int64_t k, const uint8_t* row, const block_q8_0* x) {
-        return lanes_q8::dot_q8_0(k, reinterpret_cast<const block_q8_0*>(row), x);
-    });
+    avx512::gemv_dot4::gemv<Dot4Vnni, false>(K, w, s, n, a, y);
 }
 
 const GemmKernel gemm_q4_0 = lanes_q8::kernel<V, true>();
