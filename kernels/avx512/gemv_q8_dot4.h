@@ -27,10 +27,7 @@ constexpr int kChunk = 8;  // blocks per row before the next row (as kernels/avx
 template <bool Q4>
 inline int32_t bias_sum(const int8_t* qs) {
     const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), load256(qs)), _mm256_set1_epi16(1));
-    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
-    return (Q4 ? 8 : 128) * _mm_cvtsi128_si32(t);
+    return (Q4 ? 8 : 128) * lanes_q8::hsum8(s);
 }
 
 // Blocks c and c + 1 of a row (c + 1 only if `two`) as 64 unsigned bytes.
