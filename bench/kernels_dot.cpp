@@ -64,6 +64,50 @@ void BM_Gemv(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
     counters(st, double(m.data.size()), double(rows * K));
 }
 
+// Packed GEMV (kernels/packed.h) on the same cache-resident rows.
+void BM_GemvPacked(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
+    const int64_t K = 2048, rows = 256;
+    const Matrix m = make_matrix(t, rows, K);
+    const auto a = quantized_acts(*ks, t, 1, K);
+    const kernels::PackedGemv* pg = ks->gemv_packed[static_cast<uint32_t>(t)];
+    std::vector<uint8_t> packed(m.data.size());
+    pg->pack(K, m.w.data, m.w.row_stride, rows, packed.data());
+    std::vector<float> y(static_cast<size_t>(rows));
+    for (auto _ : st) {
+        pg->run(K, packed.data(), m.w.row_stride, rows, a.data(), y.data());
+        benchmark::ClobberMemory();
+    }
+    counters(st, double(m.data.size()), double(rows * K));
+}
+
+// A 512 MiB matrix (K 2048) from memory, rows split evenly over `threads`
+// threads: in place (gemv) or packed.
+void BM_GemvMemory(benchmark::State& st, const kernels::KernelSet* ks, TensorType t, bool packed) {
+    const int64_t K = 2048, threads = st.range(0);
+    const int64_t rows = int64_t((size_t(512) << 20) / row_bytes(t, K)) / 256 * 256;
+    const Matrix m = make_matrix(t, rows, K);
+    const auto a = quantized_acts(*ks, t, 1, K);
+    const kernels::PackedGemv* pg = ks->gemv_packed[static_cast<uint32_t>(t)];
+    std::vector<uint8_t> p;
+    if (packed) {
+        p.resize(m.data.size());
+        pg->pack(K, m.w.data, m.w.row_stride, rows, p.data());
+    }
+    std::vector<float> y(static_cast<size_t>(rows));
+    for (auto _ : st) {
+#pragma omp parallel for num_threads(int(threads)) schedule(static)
+        for (int64_t c = 0; c < threads; ++c) {
+            const int64_t r0 = rows * c / threads / 16 * 16, r1 = rows * (c + 1) / threads / 16 * 16;
+            if (packed)
+                pg->run(K, p.data() + size_t(r0) * m.w.row_stride, m.w.row_stride, r1 - r0, a.data(), y.data() + r0);
+            else
+                ks->gemv[static_cast<uint32_t>(t)](K, m.w.row(r0), m.w.row_stride, r1 - r0, a.data(), y.data() + r0);
+        }
+        benchmark::ClobberMemory();
+    }
+    counters(st, double(m.data.size()), double(rows * K));
+}
+
 void BM_GemmKernel(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
     const int64_t K = st.range(0), rows = 64, n_tok = 128;
     const Matrix m = make_matrix(t, rows, K);
@@ -145,6 +189,13 @@ const bool registered = [] {
             const std::string suffix = std::string(ks->isa) + "/" + std::string(type_name(t));
             benchmark::RegisterBenchmark(("vec_dot/" + suffix).c_str(), BM_VecDot, ks, t);
             if (ks->gemv[id]) benchmark::RegisterBenchmark(("gemv_l2/" + suffix).c_str(), BM_Gemv, ks, t);
+            if (ks->gemv_packed[id]) {
+                benchmark::RegisterBenchmark(("gemv_packed_l2/" + suffix).c_str(), BM_GemvPacked, ks, t);
+                for (bool packed : {false, true})
+                    benchmark::RegisterBenchmark(((packed ? "gemv_memory_packed/" : "gemv_memory/") + suffix).c_str(),
+                                                 BM_GemvMemory, ks, t, packed)
+                        ->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime();
+            }
             if (ks->gemm[id]) benchmark::RegisterBenchmark(("gemm_kernel/" + suffix).c_str(), BM_GemmKernel, ks, t)
                     ->Arg(256)
                     ->Arg(2048)

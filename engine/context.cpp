@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <map>
 
 #include "engine/matmul.h"
@@ -31,6 +33,8 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
     if (params_.n_threads == 0) params_.n_threads = std::max(1, omp_get_num_procs());
     ks_ = params_.isa.empty() ? &kernels::active_kernels() : kernels::find_kernel_set(params_.isa);
     if (!ks_) throw Error(ErrorCode::Unsupported, "kernel set '" + params_.isa + "' is not available on this CPU");
+    const char* pack_env = std::getenv("GLINT_PACK");
+    if (params_.pack_weights && !(pack_env && std::string(pack_env) == "0")) packed_ = model.packed_weights(*ks_);
 
     n_cpu_layers_ = hp.n_layer - model.n_gpu_layers();
     KvCacheParams kp;
@@ -167,7 +171,7 @@ void Context::forward(const BatchToken* toks, int32_t n) {
     };
 
     for (int32_t il = 0; il < n_cpu_layers_; ++il) {
-        const LayerWeights& L = model_.layers()[size_t(il)];
+        const LayerWeights& L = layer(il);
         const float* attn_norm = reinterpret_cast<const float*>(L.attn_norm.data);
         const float* ffn_norm = reinterpret_cast<const float*>(L.ffn_norm.data);
         per_token([&](int32_t t) { ops::rms_norm(x_.data() + t * E, attn_norm, xn_.data() + t * E, E, hp.rms_eps); });
@@ -216,7 +220,7 @@ void Context::forward(const BatchToken* toks, int32_t n) {
         if (toks[t].logits)
             ops::rms_norm(x_.data() + t * E, out_norm, out_rows_.data() + (n_want++) * E, E, hp.rms_eps);
     if (n_want > 0) {
-        matmul(model_.output(), out_rows_.data(), n_want, logits_.data() + size_t(n_out_) * size_t(hp.n_vocab),
+        matmul(output(), out_rows_.data(), n_want, logits_.data() + size_t(n_out_) * size_t(hp.n_vocab),
                act_, *ks_, nt);
         n_out_ += n_want;
     }

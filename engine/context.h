@@ -23,6 +23,10 @@ struct ContextParams {
     int32_t kv_block_size = 16;  // tokens per KV block
     int32_t n_kv_blocks = 0;     // 0 = enough for n_seq_max full sequences
     std::string isa;             // kernel set: "" = the process default (GLINT_ISA or best)
+    // Generation reads weights from packed copies where the kernel set has a
+    // packed GEMV for their type (kernels/packed.h; more memory, faster
+    // tokens). GLINT_PACK=0 in the environment turns it off for every context.
+    bool pack_weights = true;
 };
 
 // One token of a decode batch.
@@ -58,7 +62,11 @@ private:
     void forward(const BatchToken* toks, int32_t n);  // n <= n_batch, validated
     void attention(int32_t il, const BatchToken* toks, int32_t n);
 
+    const LayerWeights& layer(int32_t il) const { return packed_ ? packed_->layers[size_t(il)] : model_.layers()[size_t(il)]; }
+    const Weight& output() const { return packed_ ? packed_->output : model_.output(); }
+
     const Model& model_;
+    std::shared_ptr<const PackedWeights> packed_;  // the model's weights for ks_'s packed GEMVs, if any
     ContextParams params_;
     const kernels::KernelSet* ks_ = nullptr;
     KvCache kv_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "kernels/packed.h"
 #include "kernels/quants.h"
 
 namespace glint {
@@ -95,6 +96,23 @@ ActLayout act_layout(const kernels::KernelSet* ks, TensorType wt, int64_t cols, 
         l.total = l.prep + size_t(groups) * gk->prep_bytes(cols);
     }
     return l;
+}
+
+// Rows [r0, r1) of W (r0 a multiple of kRowUnit) against one activation row:
+// the whole packed groups from W's packed copy when it was packed for this
+// set's packed GEMV, the rest by the set's GEMV (the same bits either way).
+void gemv_rows(const Weight& W, const kernels::KernelSet& ks, int64_t r0, int64_t r1, const uint8_t* a, float* y) {
+    static_assert(kRowUnit % kernels::kPackRows == 0, "row chunks must start on packed groups");
+    const auto id = static_cast<uint32_t>(W.type);
+    const kernels::PackedGemv* pg = ks.gemv_packed[id];
+    if (W.packed && pg && W.packed_by == pg) {
+        const int64_t full = std::min(r1, W.rows / kernels::kPackRows * kernels::kPackRows);
+        if (full > r0) {
+            pg->run(W.cols, W.packed + size_t(r0) * W.row_stride, W.row_stride, full - r0, a, y + r0);
+            r0 = full;
+        }
+    }
+    if (r1 > r0) ks.gemv[id](W.cols, W.row(r0), W.row_stride, r1 - r0, a, y + r0);
 }
 
 // The scalar set: one vec_dot per (row, token), as the reference does.
@@ -235,7 +253,7 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
                     const Weight& W = *Ws[i];
                     const int64_t u0 = (c - (i ? chunk_end[i - 1] : 0)) * chunk_units[i];
                     const int64_t r0 = u0 * kRowUnit, r1 = std::min(W.rows, (u0 + chunk_units[i]) * kRowUnit);
-                    ks.gemv[static_cast<uint32_t>(W.type)](cols, W.row(r0), W.row_stride, r1 - r0, av, ys[i] + r0);
+                    gemv_rows(W, ks, r0, r1, av, ys[i]);
                 }
             } else {
                 for (int i = 0; i < nw; ++i) {
@@ -253,13 +271,11 @@ void matmul_impl(const Weight* const* Ws, float* const* ys, int nw, const float*
                         // Several tokens: blocks of rows small enough to stay in L2
                         // while every token passes over them, so the weights come
                         // from memory once per step, not once per token.
-                        const kernels::GemvFn gemv = ks.gemv[static_cast<uint32_t>(W.type)];
                         const int64_t blk = n_tok == 1 ? r1 - r0 : gemv_block_rows(W.row_stride);
                         for (int64_t b0 = r0; b0 < r1; b0 += blk) {
                             const int64_t b1 = std::min(r1, b0 + blk);
                             for (int64_t t = 0; t < n_tok; ++t)
-                                gemv(cols, W.row(b0), W.row_stride, b1 - b0, av + size_t(t) * a_stride,
-                                     y + t * rows + b0);
+                                gemv_rows(W, ks, b0, b1, av + size_t(t) * a_stride, y + t * rows);
                         }
                     }
                 }

@@ -1,9 +1,11 @@
 #include "engine/model.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "engine/vulkan/backend.h"
 #include "kernels/log.h"
+#include "kernels/packed.h"
 #include "kernels/quants.h"
 
 namespace glint {
@@ -185,6 +187,41 @@ std::unique_ptr<Model> Model::load(const std::string& path, const ModelParams& p
         }
     }
     return m;
+}
+
+std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::KernelSet& ks) const {
+    std::lock_guard<std::mutex> lock(packed_mu_);
+    if (auto it = packed_.find(&ks); it != packed_.end()) return it->second;
+    auto pw = std::make_shared<PackedWeights>();
+    const int32_t n_cpu = hp_.n_layer - n_gpu_layers_;
+    pw->layers.assign(layers_.begin(), layers_.begin() + n_cpu);
+    pw->output = output_;
+    std::vector<Weight*> todo;
+    auto want = [&](Weight& w) {
+        if (w && w.rows >= kernels::kPackRows && ks.gemv_packed[static_cast<uint32_t>(w.type)]) todo.push_back(&w);
+    };
+    for (LayerWeights& L : pw->layers)
+        for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) want(*w);
+    if (n_cpu > 0) want(pw->output);  // else the head runs on the GPU
+    if (todo.empty()) return packed_[&ks] = nullptr;
+    for (Weight* w : todo) {
+        const size_t bytes = size_t(w->rows / kernels::kPackRows * kernels::kPackRows) * w->row_stride;
+        void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!p) throw Error(ErrorCode::OutOfMemory, "packing weights: out of memory for " + std::string(w->name));
+        pw->storage.emplace_back(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
+        pw->bytes += bytes;
+        const kernels::PackedGemv* pg = ks.gemv_packed[static_cast<uint32_t>(w->type)];
+        const int64_t groups = w->rows / kernels::kPackRows;
+        auto* dst = static_cast<uint8_t*>(p);
+        const size_t group_bytes = size_t(kernels::kPackRows) * w->row_stride;
+#pragma omp parallel for schedule(static)
+        for (int64_t g = 0; g < groups; ++g)
+            pg->pack(w->cols, w->data + size_t(g) * group_bytes, w->row_stride, kernels::kPackRows,
+                     dst + size_t(g) * group_bytes);
+        w->packed = dst;
+        w->packed_by = pg;
+    }
+    return packed_[&ks] = pw;
 }
 
 std::string Model::description() const {

@@ -3,7 +3,9 @@
 // shared read-only by any number of Contexts.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +17,10 @@ namespace glint {
 namespace vk {
 class ModelWeights;
 }
+namespace kernels {
+struct KernelSet;
+struct PackedGemv;
+}  // namespace kernels
 
 enum class Arch { Llama, Qwen2 };
 enum class RopeStyle {
@@ -51,6 +57,10 @@ struct Weight {
     int64_t rows = 0;  // ne[1]
     const uint8_t* data = nullptr;
     size_t row_stride = 0;  // bytes per row
+    // A copy of the whole groups of 16 rows in packed_by's layout
+    // (kernels/packed.h), same stride, for the one-token GEMV; else null.
+    const uint8_t* packed = nullptr;
+    const kernels::PackedGemv* packed_by = nullptr;
 
     explicit operator bool() const { return data != nullptr; }
     const uint8_t* row(int64_t r) const { return data + size_t(r) * row_stride; }
@@ -62,6 +72,15 @@ struct LayerWeights {
     Weight bq, bk, bv;             // qwen2 only: [n_head*hd], [n_embd_kv] x2
     Weight ffn_norm;               // [n_embd]
     Weight w_gate, w_up, w_down;   // [n_embd -> n_ff] x2, [n_ff -> n_embd]
+};
+
+// The CPU layers' weights and the output head with Weight::packed set for
+// every tensor a kernel set has a packed GEMV for (see Model::packed_weights).
+struct PackedWeights {
+    std::vector<LayerWeights> layers;
+    Weight output;
+    std::vector<std::shared_ptr<uint8_t>> storage;  // 64-byte aligned copies
+    size_t bytes = 0;
 };
 
 struct ModelParams {
@@ -93,6 +112,12 @@ public:
     int32_t n_gpu_layers() const { return n_gpu_layers_; }
     const std::shared_ptr<vk::ModelWeights>& gpu_weights() const { return gpu_; }
 
+    // Packed copies (kernels/packed.h) of the CPU layers' weights (and output
+    // head) that `ks` has a packed GEMV for, made on first use and shared by
+    // every Context using ks; null where there is nothing to pack. They cost
+    // memory (the mapped file stays for prompts and the other paths).
+    std::shared_ptr<const PackedWeights> packed_weights(const kernels::KernelSet& ks) const;
+
     std::string description() const;  // "llama 5 layers, 64 embd, F32" style
     uint64_t weight_bytes() const;     // bytes of all tensor data
 
@@ -106,6 +131,8 @@ private:
     std::vector<float> rope_freqs_;
     int32_t n_gpu_layers_ = 0;
     std::shared_ptr<vk::ModelWeights> gpu_;
+    mutable std::mutex packed_mu_;
+    mutable std::map<const kernels::KernelSet*, std::shared_ptr<const PackedWeights>> packed_;
 };
 
 }  // namespace glint

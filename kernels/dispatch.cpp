@@ -207,6 +207,7 @@ KernelSet make_avx512_set(bool vnni) {
         ks.gemv[static_cast<uint32_t>(TensorType::Q4_0)] = avx512vnni::gemv_q4_0;
         ks.gemv[static_cast<uint32_t>(TensorType::Q8_0)] = avx512vnni::gemv_q8_0;
         ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512vnni::gemv_q8_0>;
+        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = &avx512vnni::gemv_packed_q4_K;
     }
 #endif
     return ks;
@@ -221,6 +222,7 @@ KernelSet make_avx512_vnni_emulated_set() {
     ks.gemv[static_cast<uint32_t>(TensorType::Q4_0)] = avx512::gemv_q4_0_dot4_emulated;
     ks.gemv[static_cast<uint32_t>(TensorType::Q8_0)] = avx512::gemv_q8_0_dot4_emulated;
     ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512::gemv_q8_0_dot4_emulated>;
+    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = &avx512::gemv_packed_q4_K_dot4_emulated;
     return ks;
 }
 #endif

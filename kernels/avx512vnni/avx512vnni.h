@@ -14,4 +14,7 @@ extern const GemmKernel gemm_q4_0, gemm_q8_0;
 void gemv_q4_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 
+// Q4_K GEMV over packed groups of 16 rows (kernels/packed.h), rows in lanes.
+extern const PackedGemv gemv_packed_q4_K;
+
 }  // namespace glint::kernels::avx512vnni

@@ -2,6 +2,7 @@
 // prompt tokens, per-position logits (NMSE, top-1), greedy continuation, and
 // batch vs token-by-token equality. Runs on every kernel set this CPU has.
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 
@@ -31,9 +32,10 @@ std::shared_ptr<Model> model_for(const std::string& name) {
 
 // Logits of every prompt position, decoding the prompt in chunks of `step`.
 std::vector<float> prompt_logits(const Model& m, const std::vector<int32_t>& toks, int32_t step,
-                                 const std::string& isa) {
+                                 const std::string& isa, bool pack = true) {
     ContextParams cp;
     cp.isa = isa;
+    cp.pack_weights = pack;
     cp.n_ctx = 256;
     cp.n_threads = 2;
     Context ctx(m, cp);
@@ -122,6 +124,31 @@ TEST_P(Conformance, GreedyContinuation) {
     std::string text;
     for (int32_t id : got) text += m->tokenizer().token_to_piece(id, false);
     EXPECT_EQ(text, c.greedy_text);
+}
+
+// Generation through packed weights (kernels/packed.h) gives the bits of the
+// in-place GEMVs, on every available set with a packed GEMV for a type of the
+// model; and the weights of those types were packed.
+TEST_P(Conformance, PackedWeightsGiveTheSameLogits) {
+    const RefCase c = load_reference(GetParam().case_name);
+    auto m = model_for(c.model);
+    const kernels::KernelSet& ks = *kernels::find_kernel_set(GetParam().isa);
+    bool any = false;
+    for (const LayerWeights& L : m->layers())
+        for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down})
+            any = any || (w->rows >= 16 && ks.gemv_packed[static_cast<uint32_t>(w->type)]);
+    if (!any) GTEST_SKIP() << ks.isa << " has no packed GEMV for the types of " << c.model;
+    const auto pw = m->packed_weights(ks);
+    ASSERT_TRUE(pw);
+    EXPECT_GT(pw->bytes, 0u);
+    for (size_t il = 0; il < pw->layers.size(); ++il) {
+        const Weight& w = pw->layers[il].w_gate;
+        EXPECT_EQ(w.packed != nullptr, ks.gemv_packed[static_cast<uint32_t>(w.type)] != nullptr) << "layer " << il;
+    }
+    const std::vector<float> packed = prompt_logits(*m, c.prompt_tokens, 1, GetParam().isa, true);
+    const std::vector<float> plain = prompt_logits(*m, c.prompt_tokens, 1, GetParam().isa, false);
+    ASSERT_EQ(packed.size(), plain.size());
+    EXPECT_EQ(std::memcmp(packed.data(), plain.data(), packed.size() * sizeof(float)), 0);
 }
 
 std::vector<Param> params() {

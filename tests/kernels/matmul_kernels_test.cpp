@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/blocks.h"
+#include "kernels/packed.h"
 #include "kernels/quants.h"
 #include "matmul_kernels_util.h"
 
@@ -94,6 +95,57 @@ TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
                             << ks().isa << " gemm group " << gk->group << " K " << K << " rows " << rows << " n_tok " << n_tok << " t " << t
                             << " r " << r << " got " << y[size_t(t * rows + r)] << " want "
                             << want[size_t(t * rows + r)];
+            }
+        }
+    }
+}
+
+TEST_P(kernels_matmul, PackedGemvEqualsVecDotBitForBit) {
+    // Rows packed in groups of 16 (kernels/packed.h) must unpack to the same
+    // bytes and give, through the packed GEMV, each row's vec_dot exactly.
+    // Extreme bytes too: every nibble 15, scales and mins 63, activations of
+    // -128 (the largest sums the 32-bit lanes hold).
+    const uint32_t id = static_cast<uint32_t>(type());
+    const PackedGemv* pg = ks().gemv_packed[id];
+    if (!pg) GTEST_SKIP() << "no packed GEMV for " << type_name(type()) << " in " << ks().isa;
+    const TensorType at = vec_dot_type(type());
+    uint32_t seed = 5;
+    for (int64_t K : sizes(type())) {
+        for (int64_t rows : {16, 48}) {
+            for (bool extreme : {false, true}) {
+                const size_t ws = row_bytes(type(), K), as = row_bytes(at, K);
+                std::vector<uint8_t> w(ws * size_t(rows)), packed(w.size()), back(ws);
+                for (int64_t r = 0; r < rows; ++r) {
+                    const auto wf = gaussian(size_t(K), seed++, r % 3 == 0 ? 0.02f : 1.0f);
+                    quantize_row_ref(type(), wf.data(), w.data() + size_t(r) * ws, K);
+                }
+                std::vector<uint8_t> a(as);
+                ks().quantize_row[static_cast<uint32_t>(at)](gaussian(size_t(K), seed++, 3.0f).data(), a.data(), K);
+                if (extreme) {
+                    for (size_t i = 0; i < w.size(); i += sizeof(block_q4_K)) {
+                        auto* b = reinterpret_cast<block_q4_K*>(w.data() + i);
+                        std::memset(b->scales, 0xFF, sizeof b->scales);
+                        std::memset(b->qs, 0xFF, sizeof b->qs);
+                    }
+                    for (size_t i = 0; i < a.size(); i += sizeof(block_q8_K)) {
+                        auto* b = reinterpret_cast<block_q8_K*>(a.data() + i);
+                        std::memset(b->qs, 0x80, sizeof b->qs);
+                        for (int16_t& s : b->bsums) s = -128 * 16;
+                    }
+                }
+                pg->pack(K, w.data(), ws, rows, packed.data());
+                for (int64_t r = 0; r < rows; ++r) {
+                    unpack_row_q4_K(K, packed.data(), ws, r, back.data());
+                    ASSERT_EQ(std::memcmp(back.data(), w.data() + size_t(r) * ws, ws), 0) << "unpacked row " << r;
+                }
+                std::vector<float> y(size_t(rows), NAN);
+                pg->run(K, packed.data(), ws, rows, a.data(), y.data());
+                for (int64_t r = 0; r < rows; ++r) {
+                    const float want = ks().vec_dot[id](K, w.data() + size_t(r) * ws, a.data());
+                    ASSERT_EQ(std::memcmp(&y[size_t(r)], &want, 4), 0)
+                        << ks().isa << " packed gemv K " << K << " rows " << rows << " row " << r
+                        << (extreme ? " extreme" : "") << ": " << y[size_t(r)] << " vs " << want;
+                }
             }
         }
     }
