@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bench_util.h"
+#include "kernels/packed.h"
 #include "kernels/matmul_kernels_util.h"
 
 namespace glint::bench {
@@ -64,17 +65,23 @@ void BM_Gemv(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
     counters(st, double(m.data.size()), double(rows * K));
 }
 
+uint8_t* aligned64(std::vector<uint8_t>& v) {
+    const auto a = reinterpret_cast<uintptr_t>(v.data());
+    return v.data() + ((64 - a % 64) % 64);
+}
+
 // Packed GEMV (kernels/packed.h) on the same cache-resident rows.
 void BM_GemvPacked(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
     const int64_t K = 2048, rows = 256;
     const Matrix m = make_matrix(t, rows, K);
     const auto a = quantized_acts(*ks, t, 1, K);
-    const kernels::PackedGemv* pg = ks->gemv_packed[static_cast<uint32_t>(t)];
-    std::vector<uint8_t> packed(m.data.size());
-    pg->pack(K, m.w.data, m.w.row_stride, rows, packed.data());
+    const kernels::PackedGemvFn gemv = ks->gemv_packed[static_cast<uint32_t>(t)];
+    std::vector<uint8_t> buf(m.data.size() + 64);
+    uint8_t* packed = aligned64(buf);  // as the engine's packed copies
+    kernels::pack_rows(t, K, m.w.data, m.w.row_stride, rows, packed);
     std::vector<float> y(static_cast<size_t>(rows));
     for (auto _ : st) {
-        pg->run(K, packed.data(), m.w.row_stride, rows, a.data(), y.data());
+        gemv(K, packed, m.w.row_stride, rows, a.data(), y.data());
         benchmark::ClobberMemory();
     }
     counters(st, double(m.data.size()), double(rows * K));
@@ -87,11 +94,13 @@ void BM_GemvMemory(benchmark::State& st, const kernels::KernelSet* ks, TensorTyp
     const int64_t rows = int64_t((size_t(512) << 20) / row_bytes(t, K)) / 256 * 256;
     const Matrix m = make_matrix(t, rows, K);
     const auto a = quantized_acts(*ks, t, 1, K);
-    const kernels::PackedGemv* pg = ks->gemv_packed[static_cast<uint32_t>(t)];
-    std::vector<uint8_t> p;
+    const kernels::PackedGemvFn gemv_packed = ks->gemv_packed[static_cast<uint32_t>(t)];
+    std::vector<uint8_t> buf;
+    uint8_t* p = nullptr;
     if (packed) {
-        p.resize(m.data.size());
-        pg->pack(K, m.w.data, m.w.row_stride, rows, p.data());
+        buf.resize(m.data.size() + 64);
+        p = aligned64(buf);
+        kernels::pack_rows(t, K, m.w.data, m.w.row_stride, rows, p);
     }
     std::vector<float> y(static_cast<size_t>(rows));
     for (auto _ : st) {
@@ -99,7 +108,7 @@ void BM_GemvMemory(benchmark::State& st, const kernels::KernelSet* ks, TensorTyp
         for (int64_t c = 0; c < threads; ++c) {
             const int64_t r0 = rows * c / threads / 16 * 16, r1 = rows * (c + 1) / threads / 16 * 16;
             if (packed)
-                pg->run(K, p.data() + size_t(r0) * m.w.row_stride, m.w.row_stride, r1 - r0, a.data(), y.data() + r0);
+                gemv_packed(K, p + size_t(r0) * m.w.row_stride, m.w.row_stride, r1 - r0, a.data(), y.data() + r0);
             else
                 ks->gemv[static_cast<uint32_t>(t)](K, m.w.row(r0), m.w.row_stride, r1 - r0, a.data(), y.data() + r0);
         }

@@ -99,16 +99,16 @@ ActLayout act_layout(const kernels::KernelSet* ks, TensorType wt, int64_t cols, 
 }
 
 // Rows [r0, r1) of W (r0 a multiple of kRowUnit) against one activation row:
-// the whole packed groups from W's packed copy when it was packed for this
-// set's packed GEMV, the rest by the set's GEMV (the same bits either way).
+// the whole packed groups from W's packed copy where it has one and the set a
+// packed GEMV for its type, the rest by the set's GEMV (the same bits either way).
 void gemv_rows(const Weight& W, const kernels::KernelSet& ks, int64_t r0, int64_t r1, const uint8_t* a, float* y) {
     static_assert(kRowUnit % kernels::kPackRows == 0, "row chunks must start on packed groups");
     const auto id = static_cast<uint32_t>(W.type);
-    const kernels::PackedGemv* pg = ks.gemv_packed[id];
-    if (W.packed && pg && W.packed_by == pg) {
+    const kernels::PackedGemvFn packed = ks.gemv_packed[id];
+    if (W.packed && packed) {
         const int64_t full = std::min(r1, W.rows / kernels::kPackRows * kernels::kPackRows);
         if (full > r0) {
-            pg->run(W.cols, W.packed + size_t(r0) * W.row_stride, W.row_stride, full - r0, a, y + r0);
+            packed(W.cols, W.packed + size_t(r0) * W.row_stride, W.row_stride, full - r0, a, y + r0);
             r0 = full;
         }
     }

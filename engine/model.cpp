@@ -198,7 +198,8 @@ std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::Kernel
     pw->output = output_;
     std::vector<Weight*> todo;
     auto want = [&](Weight& w) {
-        if (w && w.rows >= kernels::kPackRows && ks.gemv_packed[static_cast<uint32_t>(w.type)]) todo.push_back(&w);
+        if (w && w.rows >= kernels::kPackRows && kernels::packable(w.type) && ks.gemv_packed[static_cast<uint32_t>(w.type)])
+            todo.push_back(&w);
     };
     for (LayerWeights& L : pw->layers)
         for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) want(*w);
@@ -210,16 +211,14 @@ std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::Kernel
         if (!p) throw Error(ErrorCode::OutOfMemory, "packing weights: out of memory for " + std::string(w->name));
         pw->storage.emplace_back(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
         pw->bytes += bytes;
-        const kernels::PackedGemv* pg = ks.gemv_packed[static_cast<uint32_t>(w->type)];
         const int64_t groups = w->rows / kernels::kPackRows;
         auto* dst = static_cast<uint8_t*>(p);
         const size_t group_bytes = size_t(kernels::kPackRows) * w->row_stride;
 #pragma omp parallel for schedule(static)
         for (int64_t g = 0; g < groups; ++g)
-            pg->pack(w->cols, w->data + size_t(g) * group_bytes, w->row_stride, kernels::kPackRows,
+            kernels::pack_rows(w->type, w->cols, w->data + size_t(g) * group_bytes, w->row_stride, kernels::kPackRows,
                      dst + size_t(g) * group_bytes);
         w->packed = dst;
-        w->packed_by = pg;
     }
     return packed_[&ks] = pw;
 }

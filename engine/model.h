@@ -19,8 +19,7 @@ class ModelWeights;
 }
 namespace kernels {
 struct KernelSet;
-struct PackedGemv;
-}  // namespace kernels
+}
 
 enum class Arch { Llama, Qwen2 };
 enum class RopeStyle {
@@ -57,10 +56,9 @@ struct Weight {
     int64_t rows = 0;  // ne[1]
     const uint8_t* data = nullptr;
     size_t row_stride = 0;  // bytes per row
-    // A copy of the whole groups of 16 rows in packed_by's layout
-    // (kernels/packed.h), same stride, for the one-token GEMV; else null.
+    // A copy of the whole groups of 16 rows in the type's packed layout
+    // (kernels/packed.h), same stride, for the packed GEMVs; else null.
     const uint8_t* packed = nullptr;
-    const kernels::PackedGemv* packed_by = nullptr;
 
     explicit operator bool() const { return data != nullptr; }
     const uint8_t* row(int64_t r) const { return data + size_t(r) * row_stride; }

@@ -207,7 +207,10 @@ KernelSet make_avx512_set(bool vnni) {
         ks.gemv[static_cast<uint32_t>(TensorType::Q4_0)] = avx512vnni::gemv_q4_0;
         ks.gemv[static_cast<uint32_t>(TensorType::Q8_0)] = avx512vnni::gemv_q8_0;
         ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512vnni::gemv_q8_0>;
-        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = &avx512vnni::gemv_packed_q4_K;
+        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = avx512vnni::gemv_packed_q4_K;
+        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q5_K)] = avx512vnni::gemv_packed_q5_K;
+        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q6_K)] = avx512vnni::gemv_packed_q6_K;
+        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q8_0)] = avx512vnni::gemv_packed_q8_0;
     }
 #endif
     return ks;
@@ -222,7 +225,10 @@ KernelSet make_avx512_vnni_emulated_set() {
     ks.gemv[static_cast<uint32_t>(TensorType::Q4_0)] = avx512::gemv_q4_0_dot4_emulated;
     ks.gemv[static_cast<uint32_t>(TensorType::Q8_0)] = avx512::gemv_q8_0_dot4_emulated;
     ks.gemv_heads[static_cast<uint32_t>(TensorType::Q8_0)] = gemv_heads_loop<avx512::gemv_q8_0_dot4_emulated>;
-    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = &avx512::gemv_packed_q4_K_dot4_emulated;
+    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = avx512::gemv_packed_q4_K_dot4_emulated;
+    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q5_K)] = avx512::gemv_packed_q5_K_dot4_emulated;
+    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q6_K)] = avx512::gemv_packed_q6_K_dot4_emulated;
+    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q8_0)] = avx512::gemv_packed_q8_0_dot4_emulated;
     return ks;
 }
 #endif

@@ -79,15 +79,10 @@ struct GemmKernel {
                 int64_t n_tok, float* y, int64_t ldy, void* scratch);
 };
 
-// Packed GEMV (kernels/packed.h): weights of whole groups of kPackRows rows,
-// rearranged once by pack() (same bytes per group as the rows), read by run()
-// as one sequential stream; y equal bit for bit to the set's vec_dot of each
-// row. nrows is a multiple of kPackRows; the group of rows [r, r + 16) is at
-// r * w_stride in the packed copy.
-struct PackedGemv {
-    void (*pack)(int64_t K, const void* w, size_t w_stride, int64_t nrows, void* out);
-    void (*run)(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
-};
+// gemv_packed: the GEMV over rows packed in groups of kPackRows by
+// kernels/packed.h's pack_rows (the group of rows [r, r + 16) at r * w_stride;
+// nrows a multiple of 16), read as one sequential stream; the same bits.
+using PackedGemvFn = void (*)(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
 
 struct KernelSet {
     const char* isa;  // "scalar", "avx2", "avx512"
@@ -101,7 +96,7 @@ struct KernelSet {
     GemvFn gemv[kMaxTypeId] = {};             // indexed by weight type id
     GemvHeadsFn gemv_heads[kMaxTypeId] = {};  // KV cache types
     const GemmKernel* gemm[kMaxTypeId] = {};  // indexed by weight type id
-    const PackedGemv* gemv_packed[kMaxTypeId] = {};  // where a packed layout streams faster (one token)
+    PackedGemvFn gemv_packed[kMaxTypeId] = {};  // where a packed layout streams faster (one token)
     // Narrower token groups for a few tokens at a time (batched decoding),
     // where the widest group's lanes would be mostly padding: [0] groups of 4,
     // [1] groups of 8. Null where a type has none.

@@ -55,7 +55,14 @@ extern const GemmKernel gemm_q4_0_dot4_emulated, gemm_q8_0_dot4_emulated;
 void gemv_q4_0_dot4_emulated(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q8_0_dot4_emulated(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 
-// The packed Q4_K GEMV of kernels/avx512vnni/ with vpdpbusd emulated.
-extern const PackedGemv gemv_packed_q4_K_dot4_emulated;
+// The packed GEMVs of kernels/avx512vnni/ with vpdpbusd emulated (packed_emulated.cpp).
+void gemv_packed_q4_K_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
+                                    float* y);
+void gemv_packed_q5_K_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
+                                    float* y);
+void gemv_packed_q6_K_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
+                                    float* y);
+void gemv_packed_q8_0_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
+                                    float* y);
 
 }  // namespace glint::kernels::avx512

@@ -8,7 +8,6 @@
 
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/common.h"
-#include "kernels/avx512/gemv_packed_q4_k.h"
 #include "kernels/blocks.h"
 #include "kernels/gemv_chunks.h"
 #include "kernels/k_scales.h"
@@ -431,12 +430,5 @@ const GemmKernel gemm8_q6_K = lanes::kernel<VK, 6, 8>();
 const GemmKernel gemm4_q4_K = lanes::kernel<VK, 4, 4>();
 const GemmKernel gemm4_q5_K = lanes::kernel<VK, 5, 4>();
 const GemmKernel gemm4_q6_K = lanes::kernel<VK, 6, 4>();
-
-namespace {
-void gemv_packed_q4_K_emulated_run(int64_t K, const void* p, size_t s, int64_t n, const void* a, float* y) {
-    packed_q4_k::gemv<Dot4Emulated>(K, p, s, n, a, y);
-}
-}  // namespace
-const PackedGemv gemv_packed_q4_K_dot4_emulated = {pack_q4_K, gemv_packed_q4_K_emulated_run};
 
 }  // namespace glint::kernels::avx512

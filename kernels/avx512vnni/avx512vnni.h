@@ -14,7 +14,11 @@ extern const GemmKernel gemm_q4_0, gemm_q8_0;
 void gemv_q4_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const void* a, float* y);
 
-// Q4_K GEMV over packed groups of 16 rows (kernels/packed.h), rows in lanes.
-extern const PackedGemv gemv_packed_q4_K;
+// GEMVs over packed groups of 16 rows (kernels/packed.h), rows in lanes
+// (kernels/avx512/gemv_packed.h).
+void gemv_packed_q4_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_packed_q5_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_packed_q6_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_packed_q8_0(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
 
 }  // namespace glint::kernels::avx512vnni

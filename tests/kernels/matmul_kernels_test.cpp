@@ -100,14 +100,55 @@ TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
     }
 }
 
+// Weights and activations at the ends of their ranges, where a narrow
+// intermediate would overflow: every quant at its largest magnitude (Q4_K
+// nibbles 15, Q5_K values 31, scales and mins 63; Q6_K values 63, scales -128; Q8_0 -128),
+// Q8_K activations -128, Q8_0 ones 127 (a -128 by -128 product is outside
+// what the sets' Q8_0 dot promises, as in the reference: quantizers give +-127).
+void extremes(TensorType t, std::vector<uint8_t>& w, std::vector<uint8_t>& a) {
+    if (t == TensorType::Q4_K) {
+        for (size_t i = 0; i < w.size(); i += sizeof(block_q4_K)) {
+            auto* b = reinterpret_cast<block_q4_K*>(w.data() + i);
+            std::memset(b->scales, 0xFF, sizeof b->scales);
+            std::memset(b->qs, 0xFF, sizeof b->qs);
+        }
+    } else if (t == TensorType::Q5_K) {
+        for (size_t i = 0; i < w.size(); i += sizeof(block_q5_K)) {
+            auto* b = reinterpret_cast<block_q5_K*>(w.data() + i);
+            std::memset(b->scales, 0xFF, sizeof b->scales);
+            std::memset(b->qh, 0xFF, sizeof b->qh);
+            std::memset(b->qs, 0xFF, sizeof b->qs);
+        }
+    } else if (t == TensorType::Q6_K) {
+        for (size_t i = 0; i < w.size(); i += sizeof(block_q6_K)) {
+            auto* b = reinterpret_cast<block_q6_K*>(w.data() + i);
+            std::memset(b->ql, 0xFF, sizeof b->ql);
+            std::memset(b->qh, 0xFF, sizeof b->qh);
+            std::memset(b->scales, 0x80, sizeof b->scales);
+        }
+    } else if (t == TensorType::Q8_0) {
+        for (size_t i = 0; i < w.size(); i += sizeof(block_q8_0))
+            std::memset(reinterpret_cast<block_q8_0*>(w.data() + i)->qs, 0x80, QK8_0);
+    }
+    if (vec_dot_type(t) == TensorType::Q8_K) {
+        for (size_t i = 0; i < a.size(); i += sizeof(block_q8_K)) {
+            auto* b = reinterpret_cast<block_q8_K*>(a.data() + i);
+            std::memset(b->qs, 0x80, sizeof b->qs);
+            for (int16_t& s : b->bsums) s = -128 * 16;
+        }
+    } else {
+        for (size_t i = 0; i < a.size(); i += sizeof(block_q8_0))
+            std::memset(reinterpret_cast<block_q8_0*>(a.data() + i)->qs, 0x7F, QK8_0);
+    }
+}
+
 TEST_P(kernels_matmul, PackedGemvEqualsVecDotBitForBit) {
     // Rows packed in groups of 16 (kernels/packed.h) must unpack to the same
-    // bytes and give, through the packed GEMV, each row's vec_dot exactly.
-    // Extreme bytes too: every nibble 15, scales and mins 63, activations of
-    // -128 (the largest sums the 32-bit lanes hold).
+    // bytes and give, through the packed GEMV, each row's vec_dot exactly, on
+    // random rows and on extreme ones (see extremes()).
     const uint32_t id = static_cast<uint32_t>(type());
-    const PackedGemv* pg = ks().gemv_packed[id];
-    if (!pg) GTEST_SKIP() << "no packed GEMV for " << type_name(type()) << " in " << ks().isa;
+    const PackedGemvFn gemv_packed = ks().gemv_packed[id];
+    if (!gemv_packed) GTEST_SKIP() << "no packed GEMV for " << type_name(type()) << " in " << ks().isa;
     const TensorType at = vec_dot_type(type());
     uint32_t seed = 5;
     for (int64_t K : sizes(type())) {
@@ -121,25 +162,14 @@ TEST_P(kernels_matmul, PackedGemvEqualsVecDotBitForBit) {
                 }
                 std::vector<uint8_t> a(as);
                 ks().quantize_row[static_cast<uint32_t>(at)](gaussian(size_t(K), seed++, 3.0f).data(), a.data(), K);
-                if (extreme) {
-                    for (size_t i = 0; i < w.size(); i += sizeof(block_q4_K)) {
-                        auto* b = reinterpret_cast<block_q4_K*>(w.data() + i);
-                        std::memset(b->scales, 0xFF, sizeof b->scales);
-                        std::memset(b->qs, 0xFF, sizeof b->qs);
-                    }
-                    for (size_t i = 0; i < a.size(); i += sizeof(block_q8_K)) {
-                        auto* b = reinterpret_cast<block_q8_K*>(a.data() + i);
-                        std::memset(b->qs, 0x80, sizeof b->qs);
-                        for (int16_t& s : b->bsums) s = -128 * 16;
-                    }
-                }
-                pg->pack(K, w.data(), ws, rows, packed.data());
+                if (extreme) extremes(type(), w, a);
+                pack_rows(type(), K, w.data(), ws, rows, packed.data());
                 for (int64_t r = 0; r < rows; ++r) {
-                    unpack_row_q4_K(K, packed.data(), ws, r, back.data());
+                    unpack_row(type(), K, packed.data(), ws, r, back.data());
                     ASSERT_EQ(std::memcmp(back.data(), w.data() + size_t(r) * ws, ws), 0) << "unpacked row " << r;
                 }
                 std::vector<float> y(size_t(rows), NAN);
-                pg->run(K, packed.data(), ws, rows, a.data(), y.data());
+                gemv_packed(K, packed.data(), ws, rows, a.data(), y.data());
                 for (int64_t r = 0; r < rows; ++r) {
                     const float want = ks().vec_dot[id](K, w.data() + size_t(r) * ws, a.data());
                     ASSERT_EQ(std::memcmp(&y[size_t(r)], &want, 4), 0)
