@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <string>
+
+#include <sys/mman.h>
 
 #include "engine/vulkan/backend.h"
 #include "kernels/log.h"
@@ -205,19 +208,31 @@ std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::Kernel
         for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) want(*w);
     if (n_cpu > 0) want(pw->output);  // else the head runs on the GPU
     if (todo.empty()) return packed_[&ks] = nullptr;
-    for (Weight* w : todo) {
-        const size_t bytes = size_t(w->rows / kernels::kPackRows * kernels::kPackRows) * w->row_stride;
-        void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-        if (!p) throw Error(ErrorCode::OutOfMemory, "packing weights: out of memory for " + std::string(w->name));
-        pw->storage.emplace_back(static_cast<uint8_t*>(p), [](uint8_t* q) { std::free(q); });
-        pw->bytes += bytes;
+    // One region for all, in 2 MiB pages where the kernel gives them: fewer
+    // faults while packing and fewer TLB misses while streaming.
+    constexpr size_t kHuge = size_t(2) << 20;
+    std::vector<size_t> at;
+    size_t total = 0;
+    for (const Weight* w : todo) {
+        at.push_back(total);
+        total += (size_t(w->rows / kernels::kPackRows * kernels::kPackRows) * w->row_stride + 63) / 64 * 64;
+    }
+    void* region = std::aligned_alloc(kHuge, (total + kHuge - 1) / kHuge * kHuge);
+    if (!region) throw Error(ErrorCode::OutOfMemory, "packing weights: out of memory for " + std::to_string(total) + " bytes");
+#ifdef MADV_HUGEPAGE
+    madvise(region, (total + kHuge - 1) / kHuge * kHuge, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+    pw->storage.emplace_back(static_cast<uint8_t*>(region), [](uint8_t* q) { std::free(q); });
+    pw->bytes = total;
+    for (size_t k = 0; k < todo.size(); ++k) {
+        Weight* w = todo[k];
+        uint8_t* dst = static_cast<uint8_t*>(region) + at[k];
         const int64_t groups = w->rows / kernels::kPackRows;
-        auto* dst = static_cast<uint8_t*>(p);
         const size_t group_bytes = size_t(kernels::kPackRows) * w->row_stride;
 #pragma omp parallel for schedule(static)
         for (int64_t g = 0; g < groups; ++g)
             kernels::pack_rows(w->type, w->cols, w->data + size_t(g) * group_bytes, w->row_stride, kernels::kPackRows,
-                     dst + size_t(g) * group_bytes);
+                               dst + size_t(g) * group_bytes);
         w->packed = dst;
     }
     return packed_[&ks] = pw;

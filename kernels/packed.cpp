@@ -45,20 +45,38 @@ const Layout* layout(TensorType t) {
     }
 }
 
-// Offset in the group of the 2 bytes at offset k (even) of row i's block b.
-size_t group_offset(const Layout& L, int64_t nb, int i, int64_t b, size_t k) {
-    const int64_t t0 = b / L.per_tile * L.per_tile;  // the tile's first block
-    const int in_tile = int(nb - t0 < L.per_tile ? nb - t0 : L.per_tile);
-    const int blk = int(b - t0);
-    const size_t tile = size_t(t0) * kPackRows * L.bsz;
+// Where each part of row i's block goes, relative to its tile, for a block
+// at place `blk` of a tile of `in_tile` blocks: the d value, then the pieces.
+struct Moves {
+    size_t d_dst = 0;
+    size_t piece_dst[64] = {};  // pieces of a block: at most 52
+    int n_pieces = 0;
+};
+
+Moves moves(const Layout& L, int in_tile, int blk, int i) {
+    Moves m;
     const size_t ds = size_t(in_tile) * kPackRows * L.d_bytes;  // the tile's d values come first
-    if (L.d_bytes && k >= L.d_at && k < L.d_at + L.d_bytes)
-        return tile + size_t(blk) * kPackRows * L.d_bytes + L.d_bytes * size_t(i) + (k - L.d_at);
-    const size_t j = k - L.start;  // byte among the pieces (d is first or last)
-    return tile + ds + size_t(blk) * L.body() + 64 * L.order(j / 4) + 4 * size_t(i) + j % 4;
+    m.d_dst = size_t(blk) * kPackRows * L.d_bytes + L.d_bytes * size_t(i);
+    m.n_pieces = int((L.bsz - L.d_bytes) / 4);
+    for (int j = 0; j < m.n_pieces; ++j)
+        m.piece_dst[j] = ds + size_t(blk) * L.body() + 64 * L.order(size_t(j)) + 4 * size_t(i);
+    return m;
 }
 
-bool in_piece(const Layout& L, size_t k) { return !(L.d_bytes && k >= L.d_at && k < L.d_at + L.d_bytes); }
+// One block of row i: Pack copies from the block into the tile, else back.
+template <bool Pack>
+void move_block(const Layout& L, const Moves& m, const uint8_t* from, uint8_t* to) {
+    auto at = [&](size_t in_block, size_t in_tile, bool source) { return (Pack == source) ? in_block : in_tile; };
+    if (L.d_bytes) std::memcpy(to + at(L.d_at, m.d_dst, false), from + at(L.d_at, m.d_dst, true), L.d_bytes);
+    const uint32_t flip = 0x01010101u * L.flip;
+    for (int j = 0; j < m.n_pieces; ++j) {
+        const size_t b = L.start + 4 * size_t(j), t = m.piece_dst[j];
+        uint32_t v;
+        std::memcpy(&v, from + at(b, t, true), 4);
+        v ^= flip;
+        std::memcpy(to + at(b, t, false), &v, 4);
+    }
+}
 
 }  // namespace
 
@@ -69,32 +87,34 @@ void pack_rows(TensorType t, int64_t K, const void* w, size_t w_stride, int64_t 
     const int64_t nb = K / type_info(t).block_size;
     const auto* src = static_cast<const uint8_t*>(w);
     auto* dst = static_cast<uint8_t*>(out);
-    for (int64_t r0 = 0; r0 + kPackRows <= nrows; r0 += kPackRows) {
-        uint8_t* group = dst + size_t(r0) * w_stride;
+    Moves full[kPackRows][2], last[kPackRows];  // last: an odd last block alone in its tile
+    for (int i = 0; i < kPackRows; ++i) {
+        full[i][0] = moves(L, L.per_tile, 0, i);
+        full[i][1] = moves(L, L.per_tile, 1, i);
+        last[i] = moves(L, 1, 0, i);
+    }
+    for (int64_t r0 = 0; r0 + kPackRows <= nrows; r0 += kPackRows)  // a group at a time: it stays in cache
         for (int i = 0; i < kPackRows; ++i)
             for (int64_t b = 0; b < nb; ++b) {
-                const uint8_t* blk = src + size_t(r0 + i) * w_stride + size_t(b) * L.bsz;
-                for (size_t k = 0; k < L.bsz; k += 2) {
-                    uint8_t two[2] = {blk[k], blk[k + 1]};
-                    if (in_piece(L, k)) two[0] ^= L.flip, two[1] ^= L.flip;
-                    std::memcpy(group + group_offset(L, nb, i, b, k), two, 2);
-                }
+                const int64_t t0 = b / L.per_tile * L.per_tile;
+                const Moves& m = nb - t0 < L.per_tile ? last[i] : full[i][b - t0];
+                uint8_t* tile = dst + size_t(r0) * w_stride + size_t(t0) * kPackRows * L.bsz;
+                move_block<true>(L, m, src + size_t(r0 + i) * w_stride + size_t(b) * L.bsz, tile);
             }
-    }
 }
 
 void unpack_row(TensorType t, int64_t K, const void* packed, size_t w_stride, int64_t r, void* out) {
     const Layout& L = *layout(t);
     const int64_t nb = K / type_info(t).block_size;
     const auto* group = static_cast<const uint8_t*>(packed) + size_t(r / kPackRows * kPackRows) * w_stride;
-    auto* dst = static_cast<uint8_t*>(out);
     const int i = int(r % kPackRows);
-    for (int64_t b = 0; b < nb; ++b)
-        for (size_t k = 0; k < L.bsz; k += 2) {
-            uint8_t* two = dst + size_t(b) * L.bsz + k;
-            std::memcpy(two, group + group_offset(L, nb, i, b, k), 2);
-            if (in_piece(L, k)) two[0] ^= L.flip, two[1] ^= L.flip;
-        }
+    const Moves full[2] = {moves(L, L.per_tile, 0, i), moves(L, L.per_tile, 1, i)};
+    const Moves last = moves(L, 1, 0, i);
+    for (int64_t b = 0; b < nb; ++b) {
+        const int64_t t0 = b / L.per_tile * L.per_tile;
+        const Moves& m = nb - t0 < L.per_tile ? last : full[b - t0];
+        move_block<false>(L, m, group + size_t(t0) * kPackRows * L.bsz, static_cast<uint8_t*>(out) + size_t(b) * L.bsz);
+    }
 }
 
 }  // namespace glint::kernels
