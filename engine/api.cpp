@@ -285,6 +285,8 @@ glint_status glint_context_create(const glint_model* model, const glint_context_
 
 void glint_context_free(glint_context* ctx) { delete ctx; }
 
+uint64_t glint_context_packed_bytes(const glint_context* ctx) { return ctx ? ctx->c->packed_bytes() : 0; }
+
 glint_context_params glint_context_get_params(const glint_context* ctx) {
     glint_context_params p = glint_context_default_params();
     if (!ctx) return p;

@@ -55,6 +55,8 @@ public:
     const Model& model() const { return model_; }
     const ContextParams& params() const { return params_; }
     const kernels::KernelSet& kernels() const { return *ks_; }
+    // Bytes of packed weight copies generation reads (Model::packed_weights; 0 if none).
+    uint64_t packed_bytes() const { return packed_ ? packed_->bytes : 0; }
     KvCache& kv() { return kv_; }
     const KvCache& kv() const { return kv_; }
 

@@ -160,6 +160,13 @@ GLINT_API glint_status glint_context_create(const glint_model* model, const glin
 GLINT_API void glint_context_free(glint_context* ctx);
 /* The effective parameters (defaults resolved). */
 GLINT_API glint_context_params glint_context_get_params(const glint_context* ctx);
+/* Bytes of packed weight copies this context's generation reads (0 if none).
+ * Where the CPU kernels have a faster row-interleaved layout for a weight type
+ * (AVX-512 VNNI: Q4_K, Q5_K, Q6_K, Q8_0), the model keeps such a copy of those
+ * weights, made once when the first context needs it and shared by contexts
+ * on the same kernels; it costs this much memory on top of the mapped file.
+ * GLINT_PACK=0 in the environment turns it off. */
+GLINT_API uint64_t glint_context_packed_bytes(const glint_context* ctx);
 
 /* A batch: n tokens, each with its position, sequence id and whether its logits are wanted.
  * Positions of a sequence must continue it (its current length, then +1 ...). */

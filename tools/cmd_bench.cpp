@@ -189,6 +189,7 @@ std::string params_label(uint64_t n) {
 struct ModelInfo {
     std::string path, type;
     uint64_t size = 0, n_params = 0, bytes_per_token = 0;
+    uint64_t packed_bytes = 0;  // packed weight copies the contexts read (0: none)
     int32_t n_vocab = 0, bos = -1;
 };
 
@@ -514,8 +515,9 @@ void print_markdown(const std::vector<Record>& recs, const ModelInfo& m, const O
     }
     std::printf("\nmemory read bandwidth (measured):");
     for (const auto& [t, b] : bw) std::printf(" %d thread%s %.1f GB/s;", t, t == 1 ? "" : "s", b.gbps);
-    std::printf(" weights read per generated token %s; kernels %s; glint %s\n%s\n",
-                mib_text(m.bytes_per_token).c_str(), glint_cpu_kernels(), glint_version(), glint_system_info());
+    std::printf(" weights read per generated token %s; kernels %s", mib_text(m.bytes_per_token).c_str(), glint_cpu_kernels());
+    if (m.packed_bytes) std::printf(" (packed copies %s)", mib_text(m.packed_bytes).c_str());
+    std::printf("; glint %s\n%s\n", glint_version(), glint_system_info());
 }
 
 // ---- KV memory ----
@@ -648,6 +650,7 @@ int run(int argc, char** argv) {
         for (int t : o.threads) {
             if (o.parallel.empty()) {
                 ctx = make_context(model, o, t, max_p + max_n, 1);
+                m.packed_bytes = glint_context_packed_bytes(ctx);
                 for (int p : o.n_prompt)
                     if (p > 0) finish(bench_prompt(ctx, m, o, p, t));
                 for (int n : o.n_gen)
@@ -661,6 +664,7 @@ int run(int argc, char** argv) {
                     for (int n : o.n_gen) {
                         if (n <= 0) continue;
                         ctx = make_context(model, o, t, std::max(p, 1) + n, np);
+                        m.packed_bytes = glint_context_packed_bytes(ctx);
                         finish(bench_parallel(ctx, m, o, np, p, n, t));
                         glint_context_free(ctx);
                         ctx = nullptr;

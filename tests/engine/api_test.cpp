@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -102,6 +103,28 @@ TEST(CApi, SystemInfoNamesTheCpuAndTheKernelsInUse) {
     EXPECT_EQ(listed("avx512f"), f.avx512f) << info;
     EXPECT_EQ(listed("avx512_vnni"), f.avx512vnni) << info;
     EXPECT_EQ(listed("avx_vnni"), f.avxvnni) << info;
+}
+
+// Packed weight copies are reported where the kernels in use have a packed
+// GEMV for the model's types (kernels/packed.h), and only there.
+TEST(CApi, PackedBytesFollowTheKernels) {
+    EXPECT_EQ(glint_context_packed_bytes(nullptr), 0u);
+    Loaded f32;  // the bundled model is F32: nothing to pack
+    load(f32);
+    EXPECT_EQ(glint_context_packed_bytes(f32.ctx), 0u);
+    GLINT_REQUIRE_SHARED();
+    glint_model* model = nullptr;
+    ASSERT_EQ(glint_model_load(glint::test::shared_path("models/mini-Q4_K_M.gguf").c_str(), nullptr, &model), GLINT_OK)
+        << glint_last_error();
+    glint_context_params cp = glint_context_default_params();
+    glint_context* ctx = nullptr;
+    ASSERT_EQ(glint_context_create(model, &cp, &ctx), GLINT_OK) << glint_last_error();
+    const auto& ks = glint::kernels::active_kernels();
+    const char* env = std::getenv("GLINT_PACK");
+    const bool packs = ks.gemv_packed[static_cast<uint32_t>(glint::TensorType::Q4_K)] && !(env && std::string(env) == "0");
+    EXPECT_EQ(glint_context_packed_bytes(ctx) > 0, packs) << ks.isa;
+    glint_context_free(ctx);
+    glint_model_free(model);
 }
 
 TEST(CApi, TokenizeReportsTheSizeNeeded) {
