@@ -4,6 +4,8 @@
 // (output head for the last one), or one generated token (n_tok 1). Counters:
 // tok/s (matmuls only: an upper bound for the engine), and for generation the
 // weight GB/s and its ratio to the read bandwidth measured here ("roofline").
+// Weights are packed (kernels/packed.h) where the kernel set has packed GEMVs,
+// as the engine runs them.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -15,6 +17,7 @@
 
 #include "bench_util.h"
 #include "engine/matmul.h"
+#include "kernels/packed.h"
 
 namespace glint::bench {
 namespace {
@@ -58,6 +61,38 @@ const Model& model(const std::string& mix) {
     return *m;
 }
 
+// The weights as the engine runs them with kernel set ks: with packed copies
+// (kernels/packed.h) where ks has a packed GEMV for their type.
+struct Weights {
+    std::vector<std::array<Weight, 7>> layers;
+    Weight output;
+    std::vector<std::vector<uint8_t>> copies;
+};
+
+const Weights& weights(const std::string& mix, const kernels::KernelSet* ks) {
+    static std::map<std::pair<std::string, const kernels::KernelSet*>, std::unique_ptr<Weights>> cache;
+    auto& w = cache[{mix, ks}];
+    if (w) return *w;
+    w = std::make_unique<Weights>();
+    const Model& m = model(mix);
+    auto take = [&](const Matrix& mat) {
+        Weight out = mat.w;
+        if (!ks->gemv_packed[static_cast<uint32_t>(out.type)] || !kernels::packable(out.type)) return out;
+        auto& buf = w->copies.emplace_back(mat.data.size() + 64);
+        uint8_t* p = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+        kernels::pack_rows(out.type, out.cols, out.data, out.row_stride, out.rows / kernels::kPackRows * kernels::kPackRows, p);
+        out.packed = p;
+        return out;
+    };
+    for (const auto& L : m.layers) {
+        std::array<Weight, 7> ws;
+        for (size_t j = 0; j < 7; ++j) ws[j] = take(*L[j]);
+        w->layers.push_back(ws);
+    }
+    w->output = take(*m.output);
+    return *w;
+}
+
 }  // namespace
 
 // Read bandwidth of this machine with `threads` threads (best of 5 passes over 1 GiB).
@@ -87,22 +122,23 @@ void BM_Model(benchmark::State& st, const kernels::KernelSet* ks, std::string mi
     const int64_t n_tok = st.range(0);
     const int threads = int(st.range(1));
     const Model& m = model(mix);
+    const Weights& W = weights(mix, ks);
     const int64_t E = 2048, F = 5632, KV = 256, V = 32000;
     const auto x = make_activations(n_tok, F);
     std::vector<float> q(size_t(n_tok * E)), k(size_t(n_tok * KV)), v(size_t(n_tok * KV)), o(size_t(n_tok * E)),
         g(size_t(n_tok * F)), u(size_t(n_tok * F)), d(size_t(n_tok * E)), logits(static_cast<size_t>(V));
     std::vector<uint8_t> act(matmul_scratch_bytes(TensorType::Q8_0, F, n_tok) * 2);
     for (auto _ : st) {
-        for (const auto& L : m.layers) {
-            matmul(L[0]->w, x.data(), n_tok, q.data(), act, *ks, threads);
-            matmul(L[1]->w, x.data(), n_tok, k.data(), act, *ks, threads);
-            matmul(L[2]->w, x.data(), n_tok, v.data(), act, *ks, threads);
-            matmul(L[3]->w, x.data(), n_tok, o.data(), act, *ks, threads);
-            matmul(L[4]->w, x.data(), n_tok, g.data(), act, *ks, threads);
-            matmul(L[5]->w, x.data(), n_tok, u.data(), act, *ks, threads);
-            matmul(L[6]->w, x.data(), n_tok, d.data(), act, *ks, threads);
+        for (const auto& L : W.layers) {
+            matmul(L[0], x.data(), n_tok, q.data(), act, *ks, threads);
+            matmul(L[1], x.data(), n_tok, k.data(), act, *ks, threads);
+            matmul(L[2], x.data(), n_tok, v.data(), act, *ks, threads);
+            matmul(L[3], x.data(), n_tok, o.data(), act, *ks, threads);
+            matmul(L[4], x.data(), n_tok, g.data(), act, *ks, threads);
+            matmul(L[5], x.data(), n_tok, u.data(), act, *ks, threads);
+            matmul(L[6], x.data(), n_tok, d.data(), act, *ks, threads);
         }
-        matmul(m.output->w, x.data(), 1, logits.data(), act, *ks, threads);
+        matmul(W.output, x.data(), 1, logits.data(), act, *ks, threads);
         benchmark::ClobberMemory();
     }
     const double it = double(st.iterations());
