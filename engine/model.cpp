@@ -1,6 +1,8 @@
 #include "engine/model.h"
 
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -192,6 +194,24 @@ std::unique_ptr<Model> Model::load(const std::string& path, const ModelParams& p
     return m;
 }
 
+namespace {
+
+// MemAvailable from /proc/meminfo (what the kernel could hand out without
+// swapping, page cache included); unknown: no limit.
+uint64_t available_memory_bytes() {
+    std::FILE* f = std::fopen("/proc/meminfo", "r");
+    if (!f) return UINT64_MAX;
+    char line[256];
+    uint64_t kb = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f))
+        found = std::sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1;
+    std::fclose(f);
+    return found ? kb * 1024 : UINT64_MAX;
+}
+
+}  // namespace
+
 std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::KernelSet& ks) const {
     std::lock_guard<std::mutex> lock(packed_mu_);
     if (auto it = packed_.find(&ks); it != packed_.end()) return it->second;
@@ -217,12 +237,19 @@ std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::Kernel
         at.push_back(total);
         total += (size_t(w->rows / kernels::kPackRows * kernels::kPackRows) * w->row_stride + 63) / 64 * 64;
     }
-    void* region = std::aligned_alloc(kHuge, (total + kHuge - 1) / kHuge * kHuge);
-    if (!region) throw Error(ErrorCode::OutOfMemory, "packing weights: out of memory for " + std::to_string(total) + " bytes");
+    // Packing is an optimisation: where the copies would not fit in the memory
+    // available, generation reads the mapped file as it would without them.
+    const uint64_t avail = available_memory_bytes();
+    void* region = total < avail / 10 * 8 ? std::aligned_alloc(kHuge, (total + kHuge - 1) / kHuge * kHuge) : nullptr;
+    if (!region) {
+        log(LogLevel::Warn, "not packing weights for generation: " + std::to_string(total >> 20) + " MiB needed, " +
+                                std::to_string(avail >> 20) + " MiB available; generation reads the mapped file");
+        return packed_[&ks] = nullptr;
+    }
 #ifdef MADV_HUGEPAGE
     madvise(region, (total + kHuge - 1) / kHuge * kHuge, MADV_HUGEPAGE);  // advice only: failure is harmless
 #endif
-    pw->storage.emplace_back(static_cast<uint8_t*>(region), [](uint8_t* q) { std::free(q); });
+    pw->region.reset(static_cast<uint8_t*>(region), [](uint8_t* q) { std::free(q); });
     pw->bytes = total;
     for (size_t k = 0; k < todo.size(); ++k) {
         Weight* w = todo[k];

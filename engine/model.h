@@ -77,7 +77,7 @@ struct LayerWeights {
 struct PackedWeights {
     std::vector<LayerWeights> layers;
     Weight output;
-    std::vector<std::shared_ptr<uint8_t>> storage;  // 64-byte aligned copies
+    std::shared_ptr<uint8_t> region;  // all the copies, 2 MiB aligned
     size_t bytes = 0;
 };
 
@@ -111,9 +111,11 @@ public:
     const std::shared_ptr<vk::ModelWeights>& gpu_weights() const { return gpu_; }
 
     // Packed copies (kernels/packed.h) of the CPU layers' weights (and output
-    // head) that `ks` has a packed GEMV for, made on first use and shared by
-    // every Context using ks; null where there is nothing to pack. They cost
-    // memory (the mapped file stays for prompts and the other paths).
+    // head) that `ks` has a packed GEMV for, made on first use and kept for the
+    // model's life, shared by every Context using ks; null where there is
+    // nothing to pack or the copies would not fit in the available memory (a
+    // warning through the log callback). They cost memory: the mapped file
+    // stays for prompts and the other paths.
     std::shared_ptr<const PackedWeights> packed_weights(const kernels::KernelSet& ks) const;
 
     std::string description() const;  // "llama 5 layers, 64 embd, F32" style
