@@ -2,6 +2,7 @@
 // same set's vec_dot, bit for bit, on odd row counts, token counts and sizes;
 // and the dots themselves against the scalar reference within tolerance.
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -105,40 +106,26 @@ TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
 // nibbles 15, Q5_K values 31, scales and mins 63; Q6_K values 63, scales -128; Q8_0 -128),
 // Q8_K activations -128, Q8_0 ones 127 (a -128 by -128 product is outside
 // what the sets' Q8_0 dot promises, as in the reference: quantizers give +-127).
+// Bytes [from, to) of every B block in v set to `value`.
+template <class B>
+void fill_blocks(std::vector<uint8_t>& v, size_t from, size_t to, uint8_t value) {
+    for (size_t i = 0; i + sizeof(B) <= v.size(); i += sizeof(B)) std::memset(v.data() + i + from, value, to - from);
+}
+
 void extremes(TensorType t, std::vector<uint8_t>& w, std::vector<uint8_t>& a) {
-    if (t == TensorType::Q4_K) {
-        for (size_t i = 0; i < w.size(); i += sizeof(block_q4_K)) {
-            auto* b = reinterpret_cast<block_q4_K*>(w.data() + i);
-            std::memset(b->scales, 0xFF, sizeof b->scales);
-            std::memset(b->qs, 0xFF, sizeof b->qs);
-        }
-    } else if (t == TensorType::Q5_K) {
-        for (size_t i = 0; i < w.size(); i += sizeof(block_q5_K)) {
-            auto* b = reinterpret_cast<block_q5_K*>(w.data() + i);
-            std::memset(b->scales, 0xFF, sizeof b->scales);
-            std::memset(b->qh, 0xFF, sizeof b->qh);
-            std::memset(b->qs, 0xFF, sizeof b->qs);
-        }
-    } else if (t == TensorType::Q6_K) {
-        for (size_t i = 0; i < w.size(); i += sizeof(block_q6_K)) {
-            auto* b = reinterpret_cast<block_q6_K*>(w.data() + i);
-            std::memset(b->ql, 0xFF, sizeof b->ql);
-            std::memset(b->qh, 0xFF, sizeof b->qh);
-            std::memset(b->scales, 0x80, sizeof b->scales);
-        }
-    } else if (t == TensorType::Q8_0) {
-        for (size_t i = 0; i < w.size(); i += sizeof(block_q8_0))
-            std::memset(reinterpret_cast<block_q8_0*>(w.data() + i)->qs, 0x80, QK8_0);
+    if (t == TensorType::Q4_K) fill_blocks<block_q4_K>(w, offsetof(block_q4_K, scales), sizeof(block_q4_K), 0xFF);
+    if (t == TensorType::Q5_K) fill_blocks<block_q5_K>(w, offsetof(block_q5_K, scales), sizeof(block_q5_K), 0xFF);
+    if (t == TensorType::Q6_K) {
+        fill_blocks<block_q6_K>(w, 0, offsetof(block_q6_K, scales), 0xFF);  // ql, qh
+        fill_blocks<block_q6_K>(w, offsetof(block_q6_K, scales), offsetof(block_q6_K, d), 0x80);
     }
+    if (t == TensorType::Q8_0) fill_blocks<block_q8_0>(w, offsetof(block_q8_0, qs), sizeof(block_q8_0), 0x80);
     if (vec_dot_type(t) == TensorType::Q8_K) {
-        for (size_t i = 0; i < a.size(); i += sizeof(block_q8_K)) {
-            auto* b = reinterpret_cast<block_q8_K*>(a.data() + i);
-            std::memset(b->qs, 0x80, sizeof b->qs);
-            for (int16_t& s : b->bsums) s = -128 * 16;
-        }
+        fill_blocks<block_q8_K>(a, offsetof(block_q8_K, qs), offsetof(block_q8_K, bsums), 0x80);
+        for (size_t i = 0; i < a.size(); i += sizeof(block_q8_K))
+            for (int16_t& s : reinterpret_cast<block_q8_K*>(a.data() + i)->bsums) s = -128 * 16;
     } else {
-        for (size_t i = 0; i < a.size(); i += sizeof(block_q8_0))
-            std::memset(reinterpret_cast<block_q8_0*>(a.data() + i)->qs, 0x7F, QK8_0);
+        fill_blocks<block_q8_0>(a, offsetof(block_q8_0, qs), sizeof(block_q8_0), 0x7F);
     }
 }
 
