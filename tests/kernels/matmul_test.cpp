@@ -1,7 +1,8 @@
 // engine/matmul on every kernel-set variant: whatever the thread count and
 // whichever path it takes (GEMV per thread, GEMM split by rows or by token
 // groups), every output equals the set's vec_dot of the quantized activation
-// row with the weight row, bit for bit; matmul_shared equals separate matmuls.
+// row with the weight row, bit for bit (also with packed copies of the
+// weights, kernels/packed.h); matmul_shared equals separate matmuls.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/matmul.h"
+#include "kernels/packed.h"
 #include "kernels/quants.h"
 
 using namespace glint;
@@ -50,8 +52,16 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
     // for one token many claimed chunks of rows, the last one short.
     for (int64_t rows : {37, 160, 1999}) {
         const size_t as = row_bytes(at, cols);
-        std::vector<uint8_t> wdata;
+        std::vector<uint8_t> wdata, pdata;
         const Weight W = random_weight(t, rows, cols, wdata, rng);
+        // And with a packed copy of its whole groups of 16 rows where the set
+        // reads one (kernels/packed.h): the GEMV paths take it, the rest not.
+        Weight Wp = W;
+        if (ks.gemv_packed[static_cast<uint32_t>(t)] && packable(t)) {
+            pdata.resize(wdata.size());
+            pack_rows(t, cols, W.data, W.row_stride, rows / kPackRows * kPackRows, pdata.data());
+            Wp.packed = pdata.data();
+        }
         const std::vector<int64_t> toks = rows > 1000 ? std::vector<int64_t>{1, 3, 7} : std::vector<int64_t>{1, 2, 5, 17, 64, 100};
         for (int64_t n_tok : toks) {
             std::vector<float> x(static_cast<size_t>(n_tok * cols));
@@ -63,17 +73,20 @@ TEST_P(engine_matmul, EqualsVecDotForAnyThreadsAndTokens) {
                 else
                     ks.quantize_row[static_cast<uint32_t>(at)](x.data() + i * cols, aq.data() + size_t(i) * as, cols);
             }
-            for (int threads : {1, 2, 3}) {
+            for (int threads : {1, 2, 3})
+            for (const Weight* w : {&W, static_cast<const Weight*>(&Wp)}) {
+                if (w == &Wp && !Wp.packed) continue;
                 std::vector<float> y(static_cast<size_t>(n_tok * rows), NAN);
                 std::vector<uint8_t> act;
-                matmul(W, x.data(), n_tok, y.data(), act, ks, threads);
+                matmul(*w, x.data(), n_tok, y.data(), act, ks, threads);
                 for (int64_t i = 0; i < n_tok; ++i)
                     for (int64_t r = 0; r < rows; ++r) {
                         const float want = ks.vec_dot[static_cast<uint32_t>(t)](cols, W.row(r), aq.data() + size_t(i) * as);
                         const float got = y[size_t(i * rows + r)];
                         ASSERT_EQ(std::memcmp(&want, &got, 4), 0)
-                            << ks.isa << " " << type_name(t) << " rows " << rows << " n_tok " << n_tok << " threads "
-                            << threads << " at (" << i << ", " << r << "): " << got << " vs " << want;
+                            << ks.isa << " " << type_name(t) << (w->packed ? " packed" : "") << " rows " << rows
+                            << " n_tok " << n_tok << " threads " << threads << " at (" << i << ", " << r << "): " << got
+                            << " vs " << want;
                     }
             }
         }
