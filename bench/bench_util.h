@@ -27,6 +27,13 @@ struct Matrix {
 };
 Matrix make_matrix(TensorType t, int64_t rows, int64_t cols, uint32_t seed = 1);
 
+// The first 64-byte aligned byte of v (v needs 63 bytes to spare), as the
+// engine aligns its packed weight copies.
+inline uint8_t* aligned64(std::vector<uint8_t>& v) {
+    const auto a = reinterpret_cast<uintptr_t>(v.data());
+    return v.data() + (64 - a % 64) % 64;
+}
+
 std::vector<float> make_activations(int64_t n_tok, int64_t cols, uint32_t seed = 7);
 
 // Kernel sets to time: GLINT_BENCH_ISA (comma list) or every available variant

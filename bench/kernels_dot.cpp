@@ -65,11 +65,6 @@ void BM_Gemv(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
     counters(st, double(m.data.size()), double(rows * K));
 }
 
-uint8_t* aligned64(std::vector<uint8_t>& v) {
-    const auto a = reinterpret_cast<uintptr_t>(v.data());
-    return v.data() + ((64 - a % 64) % 64);
-}
-
 // Packed GEMV (kernels/packed.h) on the same cache-resident rows.
 void BM_GemvPacked(benchmark::State& st, const kernels::KernelSet* ks, TensorType t) {
     const int64_t K = 2048, rows = 256;

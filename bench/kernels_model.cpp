@@ -79,7 +79,7 @@ const Weights& weights(const std::string& mix, const kernels::KernelSet* ks) {
         Weight out = mat.w;
         if (!ks->gemv_packed[static_cast<uint32_t>(out.type)] || !kernels::packable(out.type)) return out;
         auto& buf = w->copies.emplace_back(mat.data.size() + 64);
-        uint8_t* p = buf.data() + (64 - reinterpret_cast<uintptr_t>(buf.data()) % 64) % 64;
+        uint8_t* p = aligned64(buf);
         kernels::pack_rows(out.type, out.cols, out.data, out.row_stride, out.rows / kernels::kPackRows * kernels::kPackRows, p);
         out.packed = p;
         return out;

@@ -15,20 +15,17 @@
 #include <vector>
 
 #include "kernels/avx512/common.h"
+#include "kernels/avx512/gemv_q8_dot4.h"
 #include "kernels/blocks.h"
 #include "kernels/k_scales.h"
-#include "kernels/lane_gemm_q8_0.h"
 #include "kernels/packed.h"
 
 namespace glint::kernels::avx512 {
 namespace {
 namespace packed {
 
-inline __m512i bcast4(const void* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
+// 4 activation bytes broadcast to every lane.
+inline __m512i bcast4(const int8_t* p) { return V512::bcast<1>(reinterpret_cast<const uint8_t*>(p)); }
 
 // Byte j of every dword, zero-extended (vpshufb within 128-bit lanes).
 inline __m512i byte_ctl(int j) {
@@ -219,11 +216,7 @@ void gemv_q8_0(int64_t K, const void* packed, size_t w_stride, int64_t nrows, co
     const int64_t nb = K / QK8_0;
     thread_local std::vector<int32_t> sa;
     if (sa.size() < size_t(nb)) sa.resize(size_t(nb));
-    for (int64_t b = 0; b < nb; ++b) {
-        const __m256i q = load256(act[b].qs);
-        const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
-        sa[size_t(b)] = 128 * lanes_q8::hsum8(s);
-    }
+    for (int64_t b = 0; b < nb; ++b) sa[size_t(b)] = gemv_dot4::bias_sum<false>(act[b].qs);
     for (int64_t r = 0; r < nrows; r += kPackRows)
         gemv16_q8_0<Dot4>(nb, base + size_t(r) * w_stride, act, sa.data(), y + r);
 }
