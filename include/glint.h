@@ -162,7 +162,7 @@ GLINT_API void glint_context_free(glint_context* ctx);
 GLINT_API glint_context_params glint_context_get_params(const glint_context* ctx);
 /* Bytes of packed weight copies this context's generation reads (0 if none).
  * Where the CPU kernels have a faster row-interleaved layout for a weight type
- * (AVX-512 VNNI: Q4_K, Q5_K, Q6_K, Q8_0), the model keeps such a copy of those
+ * (AVX-512 VNNI: Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), the model keeps such a copy of those
  * weights, made once when the first context needs it and shared by contexts
  * on the same kernels; it costs this much memory on top of the mapped file.
  * GLINT_PACK=0 in the environment turns it off. */

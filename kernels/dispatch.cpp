@@ -210,6 +210,7 @@ KernelSet make_avx512_set(bool vnni) {
         ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = avx512vnni::gemv_packed_q4_K;
         ks.gemv_packed[static_cast<uint32_t>(TensorType::Q5_K)] = avx512vnni::gemv_packed_q5_K;
         ks.gemv_packed[static_cast<uint32_t>(TensorType::Q6_K)] = avx512vnni::gemv_packed_q6_K;
+        ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_0)] = avx512vnni::gemv_packed_q4_0;
         ks.gemv_packed[static_cast<uint32_t>(TensorType::Q8_0)] = avx512vnni::gemv_packed_q8_0;
     }
 #endif
@@ -228,6 +229,7 @@ KernelSet make_avx512_vnni_emulated_set() {
     ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)] = avx512::gemv_packed_q4_K_dot4_emulated;
     ks.gemv_packed[static_cast<uint32_t>(TensorType::Q5_K)] = avx512::gemv_packed_q5_K_dot4_emulated;
     ks.gemv_packed[static_cast<uint32_t>(TensorType::Q6_K)] = avx512::gemv_packed_q6_K_dot4_emulated;
+    ks.gemv_packed[static_cast<uint32_t>(TensorType::Q4_0)] = avx512::gemv_packed_q4_0_dot4_emulated;
     ks.gemv_packed[static_cast<uint32_t>(TensorType::Q8_0)] = avx512::gemv_packed_q8_0_dot4_emulated;
     return ks;
 }

@@ -34,9 +34,11 @@ size_t q6_K_order(size_t j) {
 const Layout* layout(TensorType t) {
     static const Layout q4_K{sizeof(block_q4_K), 1, 0, 0, 0, 0, same_order};
     static const Layout q5_K{sizeof(block_q5_K), 1, 0, 0, 0, 0, same_order};
+    static const Layout q4_0{sizeof(block_q4_0), 2, 2, 0, 2, 0, same_order};
     static const Layout q8_0{sizeof(block_q8_0), 2, 2, 0, 2, 0x80, same_order};
     static const Layout q6_K{sizeof(block_q6_K), 2, 0, offsetof(block_q6_K, d), 2, 0, q6_K_order};
     switch (t) {
+        case TensorType::Q4_0: return &q4_0;
         case TensorType::Q4_K: return &q4_K;
         case TensorType::Q5_K: return &q5_K;
         case TensorType::Q8_0: return &q8_0;

@@ -6,7 +6,7 @@
 // rows it packs, so the group of rows [r, r + 16) sits at r * row_stride.
 //
 // Within a group, a tile holds the 16 rows' blocks b (one block for Q4_K, a
-// pair b, b + 1 for Q8_0 and Q6_K so tiles stay whole cache lines; an odd
+// pair b, b + 1 for Q4_0, Q8_0 and Q6_K so tiles stay whole cache lines; an odd
 // last block is a tile of its own), in the order the kernel reads them (the
 // hardware prefetchers follow one forward stream; jumps inside a tile cost
 // Q6_K two thirds of its speed from memory). "Vector of field F" means 64
@@ -19,6 +19,8 @@
 //     group g, bit 2g + 1 of its high nibble).
 //   Q8_0: the tile's d values (16 fp16 per block), then per block qs as 8
 //     vectors, each byte XOR 0x80 (q + 128, unsigned for vpdpbusd).
+//   Q4_0: as Q8_0 with qs as 4 vectors, bytes as they are (qs dword t: low
+//     nibbles elements 4t.., high nibbles 16 + 4t..).
 //   Q6_K: the tile's d values (16 fp16 per block), then per block for half
 //     h < 2 and dword t < 8 the vectors of ql dword 16h + t, ql dword
 //     16h + 8 + t and qh dword 8h + t; then scales as 4 vectors.

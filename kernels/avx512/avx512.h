@@ -62,6 +62,8 @@ void gemv_packed_q5_K_dot4_emulated(int64_t K, const void* packed, size_t w_stri
                                     float* y);
 void gemv_packed_q6_K_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
                                     float* y);
+void gemv_packed_q4_0_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
+                                    float* y);
 void gemv_packed_q8_0_dot4_emulated(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a,
                                     float* y);
 

@@ -5,7 +5,7 @@
 //   Q4_K, Q5_K: acc  = fma(d_b * a.d, float(sum_j sc_j * dot_j), acc)
 //         accm = fma(dmin_b * a.d, float(sum_j m_j * bsum32_j), accm); result acc - accm
 //   Q6_K: acc  = fma(d_b * a.d, float(sum_j sc_j * (dot_j - 32 * bsum16_j)), acc)
-//   Q8_0: acc  = fma(d_b * a.d, float(dot_b), acc)
+//   Q4_0, Q8_0: acc  = fma(d_b * a.d, float(dot_b), acc)
 // Included only by ISA translation units (internal linkage; see
 // kernels/avx2/avx2.h).
 #pragma once
@@ -168,22 +168,35 @@ void gemv16_q6_K(int64_t nb, const uint8_t* group, const block_q8_K* y, float* o
     _mm512_storeu_ps(out, acc);
 }
 
-// sa[b]: 128 * the sum of block b's activations (the weights are read as q + 128).
-template <class Dot4>
-void gemv16_q8_0(int64_t nb, const uint8_t* group, const block_q8_0* y, const int32_t* sa, float* out) {
-    constexpr size_t kBody = 8 * 64;
+// Q8_0 (weights read as q + 128) or Q4_0 (nibbles q, value q - 8; qs dword t:
+// low nibbles elements 4t.., high 16 + 4t..). sa[b]: 128 (Q8_0) or 8 (Q4_0)
+// times the sum of block b's activations.
+template <class Dot4, bool Q4>
+void gemv16_q8(int64_t nb, const uint8_t* group, const block_q8_0* y, const int32_t* sa, float* out) {
+    constexpr size_t kBsz = Q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+    constexpr size_t kBody = (kBsz - 2) / 4 * 64;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), mhi = _mm512_set1_epi8(char(0xF0));
     __m512 acc = _mm512_setzero_ps();
     for (int64_t t0 = 0; t0 < nb; t0 += 2) {
         const int in_tile = nb - t0 < 2 ? 1 : 2;
-        const uint8_t* tile = group + size_t(t0) * kPackRows * sizeof(block_q8_0);
+        const uint8_t* tile = group + size_t(t0) * kPackRows * kBsz;
         for (int blk = 0; blk < in_tile; ++blk) {
             const int64_t b = t0 + blk;
             const uint8_t* body = tile + size_t(in_tile) * 32 + size_t(blk) * kBody;  // after the d values
             const int8_t* q8 = y[b].qs;
             __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-            for (int t = 0; t < 8; t += 2) {
-                s0 = Dot4::dot4(s0, load512(body + 64 * t), bcast4(q8 + 4 * t));
-                s1 = Dot4::dot4(s1, load512(body + 64 * (t + 1)), bcast4(q8 + 4 * (t + 1)));
+            if constexpr (Q4) {
+                for (int t = 0; t < 4; ++t) {
+                    const __m512i v = load512(body + 64 * t);
+                    s0 = Dot4::dot4(s0, _mm512_and_si512(v, m4), bcast4(q8 + 4 * t));
+                    s1 = Dot4::dot4(s1, _mm512_and_si512(v, mhi), bcast4(q8 + 16 + 4 * t));
+                }
+                s1 = _mm512_srai_epi32(s1, 4);  // high nibbles were read as 16 q
+            } else {
+                for (int t = 0; t < 8; t += 2) {
+                    s0 = Dot4::dot4(s0, load512(body + 64 * t), bcast4(q8 + 4 * t));
+                    s1 = Dot4::dot4(s1, load512(body + 64 * (t + 1)), bcast4(q8 + 4 * (t + 1)));
+                }
             }
             const __m512i sum = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(sa[b]));
             const __m512 dw = _mm512_cvtph_ps(load256(tile + 32 * size_t(blk)));
@@ -209,16 +222,16 @@ void gemv_q6_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, co
     for (int64_t r = 0; r < nrows; r += kPackRows) gemv16_q6_K<Dot4>(K / QK_K, base + size_t(r) * w_stride, act, y + r);
 }
 
-template <class Dot4>
-void gemv_q8_0(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y) {
+template <class Dot4, bool Q4>
+void gemv_q8(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y) {
     const auto* base = static_cast<const uint8_t*>(packed);
     const auto* act = static_cast<const block_q8_0*>(a);
     const int64_t nb = K / QK8_0;
     thread_local std::vector<int32_t> sa;
     if (sa.size() < size_t(nb)) sa.resize(size_t(nb));
-    for (int64_t b = 0; b < nb; ++b) sa[size_t(b)] = gemv_dot4::bias_sum<false>(act[b].qs);
+    for (int64_t b = 0; b < nb; ++b) sa[size_t(b)] = gemv_dot4::bias_sum<Q4>(act[b].qs);
     for (int64_t r = 0; r < nrows; r += kPackRows)
-        gemv16_q8_0<Dot4>(nb, base + size_t(r) * w_stride, act, sa.data(), y + r);
+        gemv16_q8<Dot4, Q4>(nb, base + size_t(r) * w_stride, act, sa.data(), y + r);
 }
 
 }  // namespace packed

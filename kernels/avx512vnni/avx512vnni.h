@@ -19,6 +19,7 @@ void gemv_q8_0(int64_t K, const void* w, size_t w_stride, int64_t nrows, const v
 void gemv_packed_q4_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_packed_q5_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_packed_q6_K(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
+void gemv_packed_q4_0(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
 void gemv_packed_q8_0(int64_t K, const void* packed, size_t w_stride, int64_t nrows, const void* a, float* y);
 
 }  // namespace glint::kernels::avx512vnni

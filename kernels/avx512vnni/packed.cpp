@@ -21,8 +21,11 @@ void gemv_packed_q5_K(int64_t K, const void* p, size_t s, int64_t n, const void*
 void gemv_packed_q6_K(int64_t K, const void* p, size_t s, int64_t n, const void* a, float* y) {
     avx512::packed::gemv_q6_K<Dot4Vnni>(K, p, s, n, a, y);
 }
+void gemv_packed_q4_0(int64_t K, const void* p, size_t s, int64_t n, const void* a, float* y) {
+    avx512::packed::gemv_q8<Dot4Vnni, true>(K, p, s, n, a, y);
+}
 void gemv_packed_q8_0(int64_t K, const void* p, size_t s, int64_t n, const void* a, float* y) {
-    avx512::packed::gemv_q8_0<Dot4Vnni>(K, p, s, n, a, y);
+    avx512::packed::gemv_q8<Dot4Vnni, false>(K, p, s, n, a, y);
 }
 
 }  // namespace glint::kernels::avx512vnni

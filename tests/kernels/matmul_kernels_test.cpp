@@ -103,7 +103,8 @@ TEST_P(kernels_matmul, GemvAndGemmEqualVecDotBitForBit) {
 
 // Weights and activations at the ends of their ranges, where a narrow
 // intermediate would overflow: every quant at its largest magnitude (Q4_K
-// nibbles 15, Q5_K values 31, scales and mins 63; Q6_K values 63, scales -128; Q8_0 -128),
+// nibbles 15, Q5_K values 31, scales and mins 63; Q6_K values 63, scales -128; Q8_0 -128,
+// Q4_0 -8),
 // Q8_K activations -128, Q8_0 ones 127 (a -128 by -128 product is outside
 // what the sets' Q8_0 dot promises, as in the reference: quantizers give +-127).
 // Bytes [from, to) of every B block in v set to `value`.
@@ -120,6 +121,7 @@ void extremes(TensorType t, std::vector<uint8_t>& w, std::vector<uint8_t>& a) {
         fill_blocks<block_q6_K>(w, offsetof(block_q6_K, scales), offsetof(block_q6_K, d), 0x80);
     }
     if (t == TensorType::Q8_0) fill_blocks<block_q8_0>(w, offsetof(block_q8_0, qs), sizeof(block_q8_0), 0x80);
+    if (t == TensorType::Q4_0) fill_blocks<block_q4_0>(w, offsetof(block_q4_0, qs), sizeof(block_q4_0), 0x00);
     if (vec_dot_type(t) == TensorType::Q8_K) {
         fill_blocks<block_q8_K>(a, offsetof(block_q8_K, qs), offsetof(block_q8_K, bsums), 0x80);
         for (size_t i = 0; i < a.size(); i += sizeof(block_q8_K))
