@@ -256,6 +256,7 @@ glint_context_params glint_context_default_params(void) {
     p.kv_type = GLINT_KV_F16;
     p.kv_block_size = d.kv_block_size;
     p.n_kv_blocks = d.n_kv_blocks;
+    p.pack_weights = d.pack_weights ? 1 : 0;
     return p;
 }
 
@@ -275,6 +276,7 @@ glint_status glint_context_create(const glint_model* model, const glint_context_
                      : p.kv_type == GLINT_KV_Q8_0 ? glint::KvType::Q8_0 : glint::KvType::F16;
         cp.kv_block_size = p.kv_block_size;
         cp.n_kv_blocks = p.n_kv_blocks;
+        cp.pack_weights = p.pack_weights != 0;
         auto c = std::make_unique<glint_context>();
         c->model = model;
         c->c = std::make_unique<glint::Context>(*model->m, cp);
@@ -298,6 +300,7 @@ glint_context_params glint_context_get_params(const glint_context* ctx) {
     p.kv_type = c.kv_type == glint::KvType::F32 ? GLINT_KV_F32 : c.kv_type == glint::KvType::Q8_0 ? GLINT_KV_Q8_0 : GLINT_KV_F16;
     p.kv_block_size = c.kv_block_size;
     p.n_kv_blocks = ctx->c->kv().n_blocks();
+    p.pack_weights = c.pack_weights ? 1 : 0;
     return p;
 }
 

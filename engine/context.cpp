@@ -34,7 +34,7 @@ Context::Context(const Model& model, const ContextParams& params) : model_(model
     ks_ = params_.isa.empty() ? &kernels::active_kernels() : kernels::find_kernel_set(params_.isa);
     if (!ks_) throw Error(ErrorCode::Unsupported, "kernel set '" + params_.isa + "' is not available on this CPU");
     const char* pack_env = std::getenv("GLINT_PACK");
-    if (params_.pack_weights && !(pack_env && std::string(pack_env) == "0")) packed_ = model.packed_weights(*ks_);
+    if (params_.pack_weights && !(pack_env && std::string(pack_env) == "0")) packed_ = model.packed_weights(*ks_, params_.n_threads);
 
     n_cpu_layers_ = hp.n_layer - model.n_gpu_layers();
     KvCacheParams kp;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <omp.h>
 #include <sys/mman.h>
 
 #include "engine/vulkan/backend.h"
@@ -212,7 +213,8 @@ uint64_t available_memory_bytes() {
 
 }  // namespace
 
-std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::KernelSet& ks) const {
+std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::KernelSet& ks, int n_threads,
+                                                           uint64_t mem_available) const {
     std::lock_guard<std::mutex> lock(packed_mu_);
     if (auto it = packed_.find(&ks); it != packed_.end()) return it->second;
     auto pw = std::make_shared<PackedWeights>();
@@ -239,7 +241,8 @@ std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::Kernel
     }
     // Packing is an optimisation: where the copies would not fit in the memory
     // available, generation reads the mapped file as it would without them.
-    const uint64_t avail = available_memory_bytes();
+    const uint64_t avail = mem_available ? mem_available : available_memory_bytes();
+    const int nt = n_threads > 0 ? n_threads : omp_get_num_procs();
     void* region = total < avail / 10 * 8 ? std::aligned_alloc(kHuge, (total + kHuge - 1) / kHuge * kHuge) : nullptr;
     if (!region) {
         log(LogLevel::Warn, "not packing weights for generation: " + std::to_string(total >> 20) + " MiB needed, " +
@@ -256,7 +259,7 @@ std::shared_ptr<const PackedWeights> Model::packed_weights(const kernels::Kernel
         uint8_t* dst = static_cast<uint8_t*>(region) + at[k];
         const int64_t groups = w->rows / kernels::kPackRows;
         const size_t group_bytes = size_t(kernels::kPackRows) * w->row_stride;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
         for (int64_t g = 0; g < groups; ++g)
             kernels::pack_rows(w->type, w->cols, w->data + size_t(g) * group_bytes, w->row_stride, kernels::kPackRows,
                                dst + size_t(g) * group_bytes);

@@ -115,8 +115,11 @@ public:
     // model's life, shared by every Context using ks; null where there is
     // nothing to pack or the copies would not fit in the available memory (a
     // warning through the log callback). They cost memory: the mapped file
-    // stays for prompts and the other paths.
-    std::shared_ptr<const PackedWeights> packed_weights(const kernels::KernelSet& ks) const;
+    // stays for prompts and the other paths. The first call packs, on
+    // n_threads threads (0: all cores), if the copies take under 80% of
+    // mem_available bytes (0: the OS's MemAvailable).
+    std::shared_ptr<const PackedWeights> packed_weights(const kernels::KernelSet& ks, int n_threads = 0,
+                                                        uint64_t mem_available = 0) const;
 
     std::string description() const;  // "llama 5 layers, 64 embd, F32" style
     uint64_t weight_bytes() const;     // bytes of all tensor data

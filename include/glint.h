@@ -153,6 +153,8 @@ typedef struct glint_context_params {
     glint_kv_type kv_type;
     int32_t kv_block_size; /* tokens per KV block, default 16 */
     int32_t n_kv_blocks;   /* 0 = enough for n_seq_max full sequences */
+    int32_t pack_weights;  /* 1 (default): generation reads packed copies where the CPU kernels have
+                              them (see glint_context_packed_bytes); 0: the mapped file only */
 } glint_context_params;
 
 GLINT_API glint_context_params glint_context_default_params(void);
@@ -165,7 +167,8 @@ GLINT_API glint_context_params glint_context_get_params(const glint_context* ctx
  * (AVX-512 VNNI: Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), the model keeps such a copy of those
  * weights, made once when the first context needs it and shared by contexts
  * on the same kernels; it costs this much memory on top of the mapped file.
- * GLINT_PACK=0 in the environment turns it off. */
+ * pack_weights = 0 in the context parameters, or GLINT_PACK=0 in the environment,
+ * turns it off. */
 GLINT_API uint64_t glint_context_packed_bytes(const glint_context* ctx);
 
 /* A batch: n tokens, each with its position, sequence id and whether its logits are wanted.

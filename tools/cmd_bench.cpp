@@ -47,6 +47,8 @@ thread counts and builds (equal hashes: the same logits, bit for bit).
                           field names where they mean the same), csv
   -b, --batch-size N      most tokens per forward pass (default 512)
       --kv-type T         KV cache type: f16 (default), f32, q8_0
+  -nr, --no-repack         no packed weight copies for generation (the footer names them
+                          when made; see glint run --help)
       --parallel N,...    batched generation instead: N sequences, each with its own
                           -p-token prompt, then -n steps that each decode one token of
                           every sequence in one batch; avg_ts is the generation tokens/s
@@ -69,7 +71,7 @@ struct Options {
     int reps = 5, n_batch = 512, block = 16;
     int kv_seqs = 64, kv_min = 50, kv_max = 2000;
     glint_kv_type kv = GLINT_KV_F16;
-    bool warmup = true, pps = false, kv_memory = false;
+    bool warmup = true, pps = false, kv_memory = false, no_repack = false;
     uint32_t seed = 1234;
 };
 
@@ -127,6 +129,7 @@ Options parse(int argc, char** argv) {
         else if (opt == "--block-size") o.block = int(a.integer(1, 1 << 16));
         else if (opt == "--seed") o.seed = uint32_t(a.integer(0, 0xFFFFFFFFll));
         else if (opt == "--no-warmup") o.warmup = false;
+        else if (opt == "-nr" || opt == "--no-repack") o.no_repack = true;
         else throw UsageError("unknown option '" + opt + "'");
     }
     if (o.n_prompt.empty()) o.n_prompt = {512};
@@ -280,6 +283,7 @@ glint_context* make_context(const glint_model* model, const Options& o, int thre
     cp.n_seq_max = n_seq;
     cp.kv_type = o.kv;
     cp.kv_block_size = o.block;
+    cp.pack_weights = !o.no_repack;
     glint_context* ctx = nullptr;
     check(glint_context_create(model, &cp, &ctx));
     return ctx;

@@ -28,6 +28,8 @@ template, keeps the conversation in the KV cache. Ctrl-C stops a reply; Ctrl-D
       --temp X, --top-k N, --top-p X, --min-p X, --repeat-penalty X,
       --repeat-last-n N, -s/--seed N       sampling, as for `glint run`
       --kv-type T         KV cache type: f16 (default), f32, q8_0
+  -nr, --no-repack         generation reads the weights from the file, without the packed copies
+                          made for the CPU kernels (less memory, slower on AVX-512 VNNI)
       --chat-template-file FILE   use this Jinja template instead of the model's
   -v, --verbose           print the rendered prompt of each turn to stderr
   -h, --help              this help
@@ -41,7 +43,7 @@ struct ChatOptions {
     std::string model, system, template_file;
     int32_t n_predict = -1, n_ctx = 0, n_threads = 0;
     glint_kv_type kv_type = GLINT_KV_F16;
-    bool verbose = false;
+    bool verbose = false, no_repack = false;
     glint_sampler_params sp = glint_sampler_default_params();
 };
 
@@ -70,6 +72,7 @@ ChatOptions parse(int argc, char** argv) {
                 if (s == kKvNames[i]) o.kv_type = glint_kv_type(i), ok = true;
             if (!ok) throw UsageError("--kv-type must be f16, f32 or q8_0, got '" + s + "'");
         } else if (opt == "-v" || opt == "--verbose") o.verbose = true;
+        else if (opt == "-nr" || opt == "--no-repack") o.no_repack = true;
         else throw UsageError("unknown option '" + opt + "'");
     }
     if (glint_sampler_params_check(&o.sp) != GLINT_OK) throw UsageError(glint_last_error());
@@ -165,6 +168,7 @@ int chat(int argc, char** argv) {
         cp.n_ctx = o.n_ctx;
         cp.n_threads = o.n_threads;
         cp.kv_type = o.kv_type;
+        cp.pack_weights = !o.no_repack;
         check(glint_context_create(model, &cp, &ctx));
         const double load_ms = now_ms() - t0;
         const int32_t n_ctx = glint_context_get_params(ctx).n_ctx;

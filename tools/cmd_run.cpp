@@ -35,6 +35,8 @@ Generates text from a prompt and streams it to stdout; timings go to stderr.
   -ngl, --n-gpu-layers N  run the last N layers on the GPU through Vulkan (999: all, and the output
                           head); GLINT_VK_DEVICE=<index> picks the device (see glint devices)
       --kv-type T         KV cache type: f16 (default), f32, q8_0
+  -nr, --no-repack         generation reads the weights from the file, without the packed copies
+                          made for the CPU kernels (less memory, slower on AVX-512 VNNI)
       --logits-out FILE   write raw float32 logits of every prompt position, [n_prompt][n_vocab]
   -v, --verbose           print model and run details to stderr
   -h, --help              this help
@@ -54,7 +56,7 @@ bool parse_kv(const std::string& s, glint_kv_type& out) {
 
 struct RunOptions {
     std::string model, prompt, prompt_file, logits_out;
-    bool have_prompt = false, no_bos = false, display_prompt = true, verbose = false;
+    bool have_prompt = false, no_bos = false, no_repack = false, display_prompt = true, verbose = false;
     int32_t n_predict = 256, n_ctx = 0, n_batch = 512, n_threads = 0, n_gpu_layers = 0;
     glint_kv_type kv_type = GLINT_KV_F16;
     glint_sampler_params sp = glint_sampler_default_params();
@@ -96,6 +98,7 @@ RunOptions parse(int argc, char** argv) {
             const std::string s = a.str();
             if (!parse_kv(s, o.kv_type)) throw UsageError("--kv-type must be f16, f32 or q8_0, got '" + s + "'");
         } else if (opt == "--logits-out") o.logits_out = a.str();
+        else if (opt == "-nr" || opt == "--no-repack") o.no_repack = true;
         else if (opt == "-v" || opt == "--verbose") o.verbose = true;
         else throw UsageError("unknown option '" + opt + "'");
     }
@@ -125,6 +128,7 @@ int run(int argc, char** argv) {
         cp.n_batch = o.n_batch;
         cp.n_threads = o.n_threads;
         cp.kv_type = o.kv_type;
+        cp.pack_weights = !o.no_repack;
         check(glint_context_create(model, &cp, &ctx));
         const double load_ms = now_ms() - t0;
         const glint_context_params eff = glint_context_get_params(ctx);
@@ -143,9 +147,11 @@ int run(int argc, char** argv) {
         check(glint_sampler_create(model, &o.sp, &smp));
         if (o.verbose) {
             std::fprintf(stderr, "model: %s (%s)\n%s\n", o.model.c_str(), glint_model_desc(model), glint_system_info());
-            std::fprintf(stderr, "context %d, batch %d, threads %d, kv %s, kernels %s, seed %u, prompt %zu tokens\n",
+            std::fprintf(stderr,
+                         "context %d, batch %d, threads %d, kv %s, kernels %s, packed copies %.2f MiB, seed %u, "
+                         "prompt %zu tokens\n",
                          n_ctx, eff.n_batch, eff.n_threads, kKvNames[o.kv_type], glint_cpu_kernels(),
-                         glint_sampler_seed(smp), prompt.size());
+                         double(glint_context_packed_bytes(ctx)) / (1 << 20), glint_sampler_seed(smp), prompt.size());
         }
 
         install_sigint_handler();

@@ -55,6 +55,19 @@ TEST(CliRun, LogitsOutMatchesTheReference) {
     EXPECT_LE(num / den, 1e-5);
 }
 
+// --no-repack: generation from the mapped file, no packed copies, the same text.
+TEST(CliRun, NoRepackGivesTheSameTextWithoutCopies) {
+    GLINT_REQUIRE_SHARED();
+    const std::string model = shared_path("models/mini-Q4_K_M.gguf");
+    auto packed = run_glint({"run", "-m", model, "-p", "Once upon a time", "-n", "16", "--temp", "0", "-v"});
+    auto plain = run_glint({"run", "-m", model, "-p", "Once upon a time", "-n", "16", "--temp", "0", "-v", "--no-repack"});
+    ASSERT_EQ(packed.code, 0) << packed.err;
+    ASSERT_EQ(plain.code, 0) << plain.err;
+    EXPECT_EQ(packed.out, plain.out);
+    EXPECT_TRUE(contains(plain.err, "packed copies 0.00 MiB")) << plain.err;
+    EXPECT_TRUE(contains(packed.err, "packed copies ")) << packed.err;
+}
+
 TEST(CliRun, MissingModelIsAClearError) {
     auto r = run_glint({"run", "-m", "/nonexistent/model.gguf", "-p", "hi"});
     EXPECT_EQ(r.code, 1);
@@ -111,7 +124,7 @@ TEST(CliRun, UnknownOptionAndBothPromptSources) {
 TEST(CliRun, HelpListsOptions) {
     auto r = run_glint({"run", "--help"});
     EXPECT_EQ(r.code, 0);
-    for (const char* s : {"--temp", "--top-k", "--logits-out", "-ngl", "--seed"}) EXPECT_TRUE(contains(r.out, s)) << s;
+    for (const char* s : {"--temp", "--top-k", "--logits-out", "-ngl", "--seed", "--no-repack"}) EXPECT_TRUE(contains(r.out, s)) << s;
 }
 
 TEST(CliChat, PipedTurnsAnswerAndExitAtEndOfInput) {

@@ -123,6 +123,15 @@ TEST(CApi, PackedBytesFollowTheKernels) {
     const char* env = std::getenv("GLINT_PACK");
     const bool packs = ks.gemv_packed[static_cast<uint32_t>(glint::TensorType::Q4_K)] && !(env && std::string(env) == "0");
     EXPECT_EQ(glint_context_packed_bytes(ctx) > 0, packs) << ks.isa;
+    EXPECT_EQ(glint_context_get_params(ctx).pack_weights, 1);
+    glint_context_free(ctx);
+    glint_model_free(model);
+    // pack_weights = 0: no copies, on a fresh model (copies are kept per model)
+    ASSERT_EQ(glint_model_load(glint::test::shared_path("models/mini-Q4_K_M.gguf").c_str(), nullptr, &model), GLINT_OK);
+    cp.pack_weights = 0;
+    ASSERT_EQ(glint_context_create(model, &cp, &ctx), GLINT_OK) << glint_last_error();
+    EXPECT_EQ(glint_context_packed_bytes(ctx), 0u);
+    EXPECT_EQ(glint_context_get_params(ctx).pack_weights, 0);
     glint_context_free(ctx);
     glint_model_free(model);
 }

@@ -9,6 +9,7 @@
 #include "engine/context.h"
 #include "engine/model.h"
 #include "reference.h"
+#include "kernels/log.h"
 #include "kernels/quants.h"
 
 namespace glint::test {
@@ -149,6 +150,39 @@ TEST_P(Conformance, PackedWeightsGiveTheSameLogits) {
     const std::vector<float> plain = prompt_logits(*m, c.prompt_tokens, 1, GetParam().isa, false);
     ASSERT_EQ(packed.size(), plain.size());
     EXPECT_EQ(std::memcmp(packed.data(), plain.data(), packed.size() * sizeof(float)), 0);
+}
+
+// Where the copies would not fit, generation reads the mapped file: no copies,
+// a warning naming the sizes, and a context that still decodes.
+TEST(PackedWeights, FallBackWhenMemoryIsShort) {
+    GLINT_REQUIRE_SHARED();
+    const kernels::KernelSet* ks = kernels::find_kernel_set("avx512");
+    if (!ks || !ks->gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)])
+        GTEST_SKIP() << "no kernel set with packed GEMVs on this CPU (AVX-512 VNNI)";
+    static std::vector<std::string> warnings;  // the sink stays set: log sinks are kept for the process
+    warnings.clear();
+    set_log_callback([](LogLevel l, const char* msg, void*) { if (l >= LogLevel::Warn) warnings.push_back(msg); },
+                     nullptr);
+    const std::string path = shared_path("models/mini-Q4_K_M.gguf");
+    auto roomy = Model::load(path);
+    const auto pw = roomy->packed_weights(*ks, 1, uint64_t(1) << 40);
+    ASSERT_TRUE(pw);
+    EXPECT_TRUE(warnings.empty());
+    auto m = Model::load(path);
+    EXPECT_FALSE(m->packed_weights(*ks, 1, 5 * pw->bytes / 4));  // 80% of it is less than the copies
+    set_log_callback(nullptr, nullptr);
+    ASSERT_EQ(warnings.size(), 1u);
+    const std::string need = std::to_string(pw->bytes >> 20) + " MiB needed";
+    EXPECT_NE(warnings[0].find("not packing weights for generation: " + need), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("generation reads the mapped file"), std::string::npos) << warnings[0];
+    ContextParams cp;
+    cp.isa = ks->isa;
+    Context ctx(*m, cp);  // the null is kept: the context reads the file
+    EXPECT_EQ(ctx.packed_bytes(), 0u);
+    const std::vector<float> got = prompt_logits(*m, {1, 2, 3}, 1, ks->isa);
+    const std::vector<float> want = prompt_logits(*roomy, {1, 2, 3}, 1, ks->isa);
+    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0);
 }
 
 std::vector<Param> params() {

@@ -12,11 +12,9 @@
 #include "engine/vulkan/vk.h"
 
 // LeakSanitizer: leaks inside the Vulkan driver stack are not glint's (its
-// own objects are checked by the validation-layer test: every one destroyed),
-// and kernels/log.cpp keeps replaced log sinks alive on purpose.
+// own objects are checked by the validation-layer test: every one destroyed).
 extern "C" const char* __lsan_default_suppressions() {
-    return "leak:libvulkan_lvp.so\nleak:libLLVM\nleak:libvulkan.so\nleak:libVkLayer_khronos_validation.so\n"
-           "leak:glint::set_log_callback\n";
+    return "leak:libvulkan_lvp.so\nleak:libLLVM\nleak:libvulkan.so\nleak:libVkLayer_khronos_validation.so\n";
 }
 
 namespace glint::test {
