@@ -11,7 +11,6 @@
 #pragma once
 #include <immintrin.h>
 
-#include <cstring>
 #include <vector>
 
 #include "kernels/avx512/common.h"
