@@ -47,7 +47,7 @@ thread counts and builds (equal hashes: the same logits, bit for bit).
                           field names where they mean the same), csv
   -b, --batch-size N      most tokens per forward pass (default 512)
       --kv-type T         KV cache type: f16 (default), f32, q8_0
-  -nr, --no-repack         no packed weight copies for generation (the footer names them
+  -nr, --no-repack        no packed weight copies for generation (the footer names them
                           when made; see glint run --help)
       --parallel N,...    batched generation instead: N sequences, each with its own
                           -p-token prompt, then -n steps that each decode one token of

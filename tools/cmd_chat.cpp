@@ -28,7 +28,7 @@ template, keeps the conversation in the KV cache. Ctrl-C stops a reply; Ctrl-D
       --temp X, --top-k N, --top-p X, --min-p X, --repeat-penalty X,
       --repeat-last-n N, -s/--seed N       sampling, as for `glint run`
       --kv-type T         KV cache type: f16 (default), f32, q8_0
-  -nr, --no-repack         generation reads the weights from the file, without the packed copies
+  -nr, --no-repack        generation reads the weights from the file, without the packed copies
                           made for the CPU kernels (less memory, slower on AVX-512 VNNI)
       --chat-template-file FILE   use this Jinja template instead of the model's
   -v, --verbose           print the rendered prompt of each turn to stderr

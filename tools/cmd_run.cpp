@@ -35,7 +35,7 @@ Generates text from a prompt and streams it to stdout; timings go to stderr.
   -ngl, --n-gpu-layers N  run the last N layers on the GPU through Vulkan (999: all, and the output
                           head); GLINT_VK_DEVICE=<index> picks the device (see glint devices)
       --kv-type T         KV cache type: f16 (default), f32, q8_0
-  -nr, --no-repack         generation reads the weights from the file, without the packed copies
+  -nr, --no-repack        generation reads the weights from the file, without the packed copies
                           made for the CPU kernels (less memory, slower on AVX-512 VNNI)
       --logits-out FILE   write raw float32 logits of every prompt position, [n_prompt][n_vocab]
   -v, --verbose           print model and run details to stderr
