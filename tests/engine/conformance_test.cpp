@@ -159,7 +159,7 @@ TEST(PackedWeights, FallBackWhenMemoryIsShort) {
     const kernels::KernelSet* ks = kernels::find_kernel_set("avx512");
     if (!ks || !ks->gemv_packed[static_cast<uint32_t>(TensorType::Q4_K)])
         GTEST_SKIP() << "no kernel set with packed GEMVs on this CPU (AVX-512 VNNI)";
-    static std::vector<std::string> warnings;  // the sink stays set: log sinks are kept for the process
+    static std::vector<std::string> warnings;  // static: the capture-less callback below reaches it
     warnings.clear();
     set_log_callback([](LogLevel l, const char* msg, void*) { if (l >= LogLevel::Warn) warnings.push_back(msg); },
                      nullptr);
